@@ -277,6 +277,13 @@ pub enum TypeSpecKind {
     PointerToIfNot(Box<TypeSpec>, Box<TypeSpec>),
     /// Apple `ValueOf(T)`
     ValueOf(Box<TypeSpec>),
+    /// An argument type defined in place: `out device : device_t = MACH_MSG_TYPE_PORT_SEND
+    /// ctype: mach_port_t`. Declares `name` for this argument only.
+    Inline {
+        name: Ident,
+        spec: Box<TypeSpec>,
+        translations: Vec<Translation>,
+    },
 }
 
 /// The IPC type name part of an IPC type spec.
@@ -294,6 +301,8 @@ pub enum IpcTypeAtom {
     Symbolic(Ident),
     /// A numeric IPC type code.
     Number(Spanned<u64>),
+    /// `polymorphic` as one side of a pair (`MACH_MSG_TYPE_MAKE_SEND_ONCE | polymorphic`).
+    Polymorphic(Span),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

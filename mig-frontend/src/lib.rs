@@ -11,4 +11,6 @@
 pub mod ast;
 pub mod diagnostics;
 pub mod dialect;
+pub mod lexer;
+pub mod parser;
 pub mod source;
