@@ -1,0 +1,217 @@
+//! Booting GNU Mach under QEMU with the bootstrap program of `conformance/gnumach-boot/`.
+//!
+//! The program is built by its Makefile with the user stubs of a MIG given as a command line
+//! ([`build_with_mig`]), so the same checks run with GNU MIG's stubs and, later, with migc's.
+//! [`boot`] runs it as the first task of Debian's GNU Mach and returns the console transcript.
+//! This module does not decide what a correct transcript is: the tests do.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root (the workspace folder holding `scripts/` and `conformance/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("conformance/ has a parent folder")
+        .to_path_buf()
+}
+
+/// The reference set's root (`.cache/reference/root`), fetched with `scripts/fetch-reference.sh`
+/// when its stamp file is missing.
+pub fn reference_root() -> Result<PathBuf, String> {
+    let repo = repo_root();
+    let cache = std::env::var_os("MIGC_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join(".cache/reference"));
+    if !cache.join("stamp").exists() {
+        let status = Command::new("bash")
+            .arg(repo.join("scripts/fetch-reference.sh"))
+            .status()
+            .map_err(|e| format!("cannot run scripts/fetch-reference.sh: {e}"))?;
+        if !status.success() {
+            return Err(format!("scripts/fetch-reference.sh failed: {status}"));
+        }
+    }
+    Ok(cache.join("root"))
+}
+
+/// The include folder of gnumach-dev (headers and `.defs`).
+pub fn reference_include(root: &Path) -> PathBuf {
+    root.join("usr/include/x86_64-linux-gnu")
+}
+
+/// GNU MIG's driver with the flag that selects x86_64 stubs (its preprocessor is run with
+/// `-undef`, so `__x86_64__` must be given).
+pub fn gnu_mig_command(root: &Path) -> Vec<String> {
+    vec![
+        root.join("usr/bin/x86_64-gnu-mig").display().to_string(),
+        "-D__x86_64__".to_string(),
+    ]
+}
+
+/// Quotes one word for `sh`.
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "%+,./:=@_-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A built bootstrap program and the kernel converted for QEMU.
+#[derive(Debug, Clone)]
+pub struct BootImage {
+    /// The output folder: holds the generated stubs, the objects and the two images.
+    pub dir: PathBuf,
+    /// The program, `gnumach-boot.elf` (ELF64).
+    pub program: PathBuf,
+    /// GNU Mach converted to ELF32 for QEMU's multiboot loader.
+    pub kernel: PathBuf,
+}
+
+/// Builds the bootstrap program into `out` with the user stubs that `mig_cmd` generates.
+///
+/// `mig_cmd` is a command line taking GNU MIG's driver flags (`-I`, `-n`, `-user F`,
+/// `-header F`, a `.defs` file); for GNU MIG that is [`gnu_mig_command`].  `out` is emptied first.
+pub fn build_with_mig(mig_cmd: &[&str], out: &Path) -> Result<BootImage, String> {
+    let root = reference_root()?;
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| format!("cannot empty {}: {e}", out.display()))?;
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mig = mig_cmd
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let output = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(repo_root().join("conformance/gnumach-boot"))
+        .arg(format!("OUT={}", out.display()))
+        .arg(format!("REF={}", root.display()))
+        .arg(format!("MIG={mig}"))
+        .output()
+        .map_err(|e| format!("cannot run make: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building the bootstrap program with `{mig}` failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(BootImage {
+        dir: out.to_path_buf(),
+        program: out.join("gnumach-boot.elf"),
+        kernel: out.join("gnumach.elf32"),
+    })
+}
+
+/// The stub compiler's warnings of a build, one `<subsystem>User.warnings` file per stub file,
+/// concatenated (empty when gcc -Wall -Wextra had nothing to say).
+pub fn stub_warnings(image: &BootImage) -> String {
+    let mut all = String::new();
+    let Ok(entries) = std::fs::read_dir(&image.dir) else {
+        return all;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "warnings"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if !text.is_empty() {
+            let _ = writeln!(all, "== {}\n{text}", file.display());
+        }
+    }
+    all
+}
+
+/// What one QEMU run gave.
+#[derive(Debug, Clone)]
+pub struct BootRun {
+    /// The serial console with `\r` removed.
+    pub transcript: String,
+    /// QEMU's exit code (0 after `host_reboot` under `-no-reboot`), `None` when killed.
+    pub exit_code: Option<i32>,
+    /// True when the run hit the time limit and QEMU was killed.
+    pub timed_out: bool,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl BootRun {
+    /// The program's lines: from the one carrying the kernel's `start <program>: ` prefix
+    /// (which is removed) to the end, without kernel lines.
+    pub fn program_lines(&self) -> Vec<String> {
+        let prefix = "start gnumach-boot.elf: ";
+        let mut lines = Vec::new();
+        let mut started = false;
+        for line in self.transcript.lines() {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                started = true;
+                lines.push(rest.to_string());
+            } else if started {
+                lines.push(line.to_string());
+            }
+        }
+        lines
+    }
+}
+
+/// Boots GNU Mach with `image` as its bootstrap task (QEMU, 128 MiB, TCG) and waits at most
+/// `limit` for QEMU to exit.
+pub fn boot(image: &BootImage, limit: Duration) -> Result<BootRun, String> {
+    let log = image.dir.join("console.log");
+    let log_file =
+        std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let started = Instant::now();
+    // The module's first word is both its path and argv[0]: run from the image folder so that
+    // it is the bare file name and the transcript does not depend on where the build went.
+    let module = "gnumach-boot.elf --host-priv-port=${host-port} \
+                  --device-master-port=${device-port} $(task-create) $(task-resume)";
+    let mut child = Command::new("qemu-system-x86_64")
+        .current_dir(&image.dir)
+        .args(["-m", "128", "-kernel"])
+        .arg(&image.kernel)
+        .args(["-append", "console=com0", "-initrd", module])
+        .args([
+            "-nographic",
+            "-no-reboot",
+            "-serial",
+            "stdio",
+            "-display",
+            "none",
+        ])
+        .args(["-monitor", "none"])
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            timed_out = true;
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let raw = std::fs::read(&log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    Ok(BootRun {
+        transcript: String::from_utf8_lossy(&raw).replace('\r', ""),
+        exit_code: status.and_then(|s| s.code()),
+        timed_out,
+        elapsed: started.elapsed(),
+    })
+}
