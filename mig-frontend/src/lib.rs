@@ -13,4 +13,5 @@ pub mod diagnostics;
 pub mod dialect;
 pub mod lexer;
 pub mod parser;
+pub mod preprocess;
 pub mod source;
