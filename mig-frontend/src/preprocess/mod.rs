@@ -382,6 +382,7 @@ impl<'a> Pp<'a> {
         }
         self.discard = false;
         self.last = Last::Nothing;
+        self.pending_newlines = 0;
         let main_path = PathBuf::from(&self.db.get(main).name);
         let main_path = main_path.is_file().then_some(main_path);
         if let Some(p) = &main_path {
