@@ -50,11 +50,16 @@ pub enum StatementKind {
     /// `routine`, `simpleroutine` and the CMU forms.
     Routine(Routine),
     /// `skip;` or `skip N;`
-    Skip { count: Option<Expr> },
+    Skip {
+        count: Option<Expr>,
+    },
     /// `type NAME = SPEC translations;`
     Type(TypeDecl),
     /// `import`, `uimport`, `simport`, `dimport`, `iimport` with a file name.
-    Import { kind: Spanned<ImportKind>, file: Spanned<String> },
+    Import {
+        kind: Spanned<ImportKind>,
+        file: Spanned<String>,
+    },
     /// `rcsid "text";` (the string without quotes).
     RcsId(Spanned<String>),
     /// `msgoption WORD;`
@@ -260,7 +265,10 @@ pub enum TypeSpecKind {
         flags: Vec<Spanned<ArgFlag>>,
     },
     /// `array[...] of T`
-    Array { bound: ArrayBound, element: Box<TypeSpec> },
+    Array {
+        bound: ArrayBound,
+        element: Box<TypeSpec>,
+    },
     /// `struct[N] of T`
     StructArray { count: Expr, element: Box<TypeSpec> },
     /// GNU `struct { T1 f1; T2 f2; }`
@@ -338,9 +346,17 @@ pub enum TranslationKind {
     /// `cservertype: T`
     CServerType(CTypeName),
     /// `intran: T f(S)`
-    InTran { to: CTypeName, function: Ident, from: CTypeName },
+    InTran {
+        to: CTypeName,
+        function: Ident,
+        from: CTypeName,
+    },
     /// `outtran: S f(T)`
-    OutTran { to: CTypeName, function: Ident, from: CTypeName },
+    OutTran {
+        to: CTypeName,
+        function: Ident,
+        from: CTypeName,
+    },
     /// `destructor: f(T)`
     Destructor { function: Ident, of: CTypeName },
     /// GNU `intranpayload: T f`

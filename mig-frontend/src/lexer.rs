@@ -559,7 +559,8 @@ fn raw_word_end(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     let mut i = start;
     while i < bytes.len()
-        && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'-' | b'/' | b'.' | b'_' | b'$'))
+        && (bytes[i].is_ascii_alphanumeric()
+            || matches!(bytes[i], b'-' | b'/' | b'.' | b'_' | b'$'))
     {
         i += 1;
     }
@@ -632,7 +633,10 @@ mod tests {
         let text = "import <mach/std_types.h>;";
         let (tokens, errors) = lex(text, LexMode::Unit);
         assert!(errors.is_empty());
-        let f = tokens.iter().find(|t| t.kind == TokenKind::AngleFile).unwrap();
+        let f = tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::AngleFile)
+            .unwrap();
         assert_eq!(&text[f.span.range()], "<mach/std_types.h>");
     }
 

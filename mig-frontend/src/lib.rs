@@ -9,9 +9,13 @@
 //! (see `mig-ir` and the back ends), and it never panics on any input.
 
 pub mod ast;
+pub mod check;
 pub mod diagnostics;
 pub mod dialect;
 pub mod lexer;
 pub mod parser;
 pub mod preprocess;
 pub mod source;
+mod unit;
+
+pub use unit::{io_reason, parse_bytes, parse_in, parse_path, FrontendOptions, Parsed};

@@ -12,7 +12,13 @@ use crate::lexer::{self, Keyword, LexMode, Token, TokenKind};
 use crate::source::Span;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(clippy::all, clippy::pedantic, unused_imports, unused_qualifications, missing_debug_implementations)]
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        unused_imports,
+        unused_qualifications,
+        missing_debug_implementations
+    )]
     grammar
 );
 
@@ -103,11 +109,27 @@ fn describe(
             let found = describe_token(text, *kind, *l, *r);
             let exp = describe_expected(expected);
             let context = statement_context(text, tokens, *l);
+            let idx = tokens.partition_point(|t| (t.span.start as usize) < *l);
+            if exp == "`;`" && idx > 0 {
+                // A missing terminator: point just after the statement, where it belongs.
+                let prev = tokens[idx - 1].span;
+                let what = context
+                    .as_ref()
+                    .map_or("statement".to_string(), |(w, _)| w[3..].to_string());
+                let d = UnitDiagnostic::error(
+                    format!("expected `;` after {what}, found {found}"),
+                    Span::new(prev.end as usize, prev.end as usize),
+                    "add `;` here",
+                )
+                .with_secondary(Span::new(*l, *r), format!("{found} starts here"));
+                return (*l, d);
+            }
             let message = match &context {
                 Some((what, _)) => format!("expected {exp} {what}, found {found}"),
                 None => format!("expected {exp}, found {found}"),
             };
-            let mut d = UnitDiagnostic::error(message, Span::new(*l, *r), format!("unexpected {found}"));
+            let mut d =
+                UnitDiagnostic::error(message, Span::new(*l, *r), format!("unexpected {found}"));
             if let Some((what, span)) = context {
                 d = d.with_secondary(span, what.replace("in ", "").replace("after ", ""));
             }
@@ -121,30 +143,49 @@ fn describe(
                 Some((what, _)) => format!("expected {exp} {what}, found end of input"),
                 None => format!("expected {exp}, found end of input"),
             };
-            (at, UnitDiagnostic::error(message, Span::new(at, at), "input ends here"))
+            (
+                at,
+                UnitDiagnostic::error(message, Span::new(at, at), "input ends here"),
+            )
         }
         ParseError::InvalidToken { location } => (
             *location,
             UnitDiagnostic::error("invalid token", Span::new(*location, *location + 1), "here"),
         ),
-        ParseError::ExtraToken { token: (l, kind, r) } => {
+        ParseError::ExtraToken {
+            token: (l, kind, r),
+        } => {
             let found = describe_token(text, *kind, *l, *r);
             (
                 *l,
-                UnitDiagnostic::error(format!("unexpected {found}"), Span::new(*l, *r), "not expected here"),
+                UnitDiagnostic::error(
+                    format!("unexpected {found}"),
+                    Span::new(*l, *r),
+                    "not expected here",
+                ),
             )
         }
-        ParseError::User { .. } => (0, UnitDiagnostic::error("parse error", Span::new(0, 0), "here")),
+        ParseError::User { .. } => (
+            0,
+            UnitDiagnostic::error("parse error", Span::new(0, 0), "here"),
+        ),
     }
 }
 
 /// Names the statement an offset is in: ("in routine declaration", span of its first token).
+/// Statements end at a `;` outside parentheses (inside, `;` separates arguments).
 fn statement_context(text: &str, tokens: &[Token], at: usize) -> Option<(String, Span)> {
     let idx = tokens.partition_point(|t| (t.span.start as usize) < at);
-    let start = tokens[..idx]
-        .iter()
-        .rposition(|t| t.kind == TokenKind::Semi)
-        .map_or(0, |i| i + 1);
+    let mut start = 0;
+    let mut depth = 0u32;
+    for (i, t) in tokens[..idx].iter().enumerate() {
+        match t.kind {
+            TokenKind::LParen => depth += 1,
+            TokenKind::RParen => depth = depth.saturating_sub(1),
+            TokenKind::Semi if depth == 0 => start = i + 1,
+            _ => {}
+        }
+    }
     let first = tokens.get(start).filter(|_| start < idx)?;
     let what = match first.kind {
         TokenKind::Keyword(kw) => match kw {
@@ -159,7 +200,6 @@ fn statement_context(text: &str, tokens: &[Token], at: usize) -> Option<(String,
         },
         _ => return None,
     };
-    // At the end of a complete statement, the thing missing is usually its `;`.
     Some((format!("in {what}"), first.span))
 }
 
@@ -198,7 +238,9 @@ fn describe_expected(expected: &[String]) -> String {
     }
     // Long keyword lists (every statement or direction) say little: summarise them.
     if keywords > 6 {
-        names.retain(|n| !n.starts_with('`') || !n[1..].starts_with(|c: char| c.is_ascii_alphabetic()));
+        names.retain(|n| {
+            !n.starts_with('`') || !n[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+        });
         names.push("a keyword".to_string());
     }
     match names.len() {

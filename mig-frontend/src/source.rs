@@ -14,10 +14,17 @@ use codespan_reporting::files::{self, Files};
 pub struct FileId(pub u32);
 
 /// A half-open byte range `start..end` in the unit text (or, for raw-source tools, in one file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+/// Serialised as the string `"start..end"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
+}
+
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}..{}", self.start, self.end))
+    }
 }
 
 impl Span {
@@ -178,12 +185,18 @@ impl<'a> Files<'a> for SourceDb {
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, files::Error> {
-        let f = self.files.get(id.0 as usize).ok_or(files::Error::FileMissing)?;
+        let f = self
+            .files
+            .get(id.0 as usize)
+            .ok_or(files::Error::FileMissing)?;
         Ok(f.line_index(byte_index.min(f.text.len())))
     }
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, files::Error> {
-        let f = self.files.get(id.0 as usize).ok_or(files::Error::FileMissing)?;
+        let f = self
+            .files
+            .get(id.0 as usize)
+            .ok_or(files::Error::FileMissing)?;
         f.line_range(line_index).ok_or(files::Error::LineTooLarge {
             given: line_index,
             max: f.line_count().saturating_sub(1),
@@ -302,7 +315,11 @@ impl OriginMap {
             }
             _ => start + (o.len as usize).max(1),
         };
-        let end = if span.is_empty() { start } else { end.max(start) };
+        let end = if span.is_empty() {
+            start
+        } else {
+            end.max(start)
+        };
         Some((file, start..end, include))
     }
 

@@ -1,1 +1,150 @@
-fn main() {}
+//! `migc`: the command. Flags in, front end, IR, back ends, files out. No compiler logic of
+//! its own: everything it does is a call into the compiler crates.
+
+mod cli;
+mod input;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use mig_frontend::diagnostics::{self, Diagnostic};
+use mig_frontend::dialect::Dialect;
+
+use cli::Cli;
+
+/// Exit status for an input with errors.
+const EXIT_ERRORS: u8 = 1;
+/// Exit status for a usage error.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match cli::parse_args(std::env::args().skip(1)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("migc: error: {e}");
+            eprintln!("try `migc --help`");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if cli.help {
+        print!("{}", cli::HELP);
+        return ExitCode::SUCCESS;
+    }
+    if cli.version {
+        println!(
+            "migc {} (compatible with GNU MIG 1.8)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("migc: error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Settings derived from the command line and shared by every input.
+#[allow(missing_debug_implementations)] // holds a terminal stream
+pub struct Session {
+    pub dialect: Dialect,
+    pub target: String,
+    stderr: StandardStream,
+    pub warnings: bool,
+}
+
+impl Session {
+    /// Prints diagnostics (warnings only when enabled); returns true if any is an error.
+    pub fn report(&mut self, db: &mig_frontend::source::SourceDb, diags: &[Diagnostic]) -> bool {
+        let shown: Vec<Diagnostic> = diags
+            .iter()
+            .filter(|d| {
+                self.warnings || d.severity >= codespan_reporting::diagnostic::Severity::Error
+            })
+            .cloned()
+            .collect();
+        if let Err(e) = diagnostics::emit(&mut self.stderr, db, &shown) {
+            eprintln!("migc: error: cannot render a diagnostic: {e}");
+        }
+        diagnostics::has_errors(diags)
+    }
+
+    /// A warning about the command line itself.
+    pub fn warn(&mut self, message: &str) {
+        if self.warnings {
+            let _ = writeln!(self.stderr, "migc: warning: {message}");
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<u8, String> {
+    let dialect = match &cli.dialect {
+        None => Dialect::Gnu,
+        Some(d) => Dialect::from_name(d)
+            .ok_or_else(|| format!("unknown dialect `{d}` (expected gnu, apple, osf or cmu)"))?,
+    };
+    let target = cli
+        .target
+        .clone()
+        .unwrap_or_else(|| "x86_64-gnu".to_string());
+    if mig_frontend::preprocess::predefined_macros(&target).is_none() {
+        return Err(format!(
+            "unknown target `{target}` (expected x86_64-gnu or i686-gnu)"
+        ));
+    }
+    let color = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
+    let mut session = Session {
+        dialect,
+        target,
+        stderr: StandardStream::stderr(color),
+        warnings: cli.warnings,
+    };
+    if cli.cc.is_none() {
+        for (flag, why) in &cli.ignored {
+            session.warn(&format!("`{flag}` is accepted and ignored: {why}"));
+        }
+    }
+    if cli.undef && session.target.starts_with("x86_64") && cli.cc.is_none() {
+        session.warn(
+            "-undef leaves __x86_64__ undefined: .defs files then select their 32-bit types \
+             (GNU MIG's legacy default), which do not match a 64-bit kernel",
+        );
+    }
+    let inputs = input::inputs(cli);
+    if inputs.is_empty() {
+        return Err("no input files".to_string());
+    }
+    let mut failed = false;
+    for inp in inputs {
+        let parsed = input::parse(cli, &session, &inp);
+        let errors = session.report(&parsed.db, &parsed.diagnostics);
+        if errors {
+            failed = true;
+            continue;
+        }
+        if cli.check {
+            continue;
+        }
+        if !outputs_supported(cli, &mut session) {
+            failed = true;
+        }
+    }
+    Ok(if failed { EXIT_ERRORS } else { 0 })
+}
+
+/// Outputs other than checking need the IR and back ends.
+fn outputs_supported(cli: &Cli, session: &mut Session) -> bool {
+    let _ = cli;
+    let _ = writeln!(
+        session.stderr,
+        "migc: error: code generation is not available in this build yet; use --check"
+    );
+    false
+}
