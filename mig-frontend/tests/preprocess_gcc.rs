@@ -70,10 +70,9 @@ fn tokens(s: &str) -> Vec<String> {
             i += 1;
             while i < b.len() {
                 let d = b[i];
-                if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
-                    i += 1;
-                } else if (d == b'+' || d == b'-') && matches!(b[i - 1], b'e' | b'E' | b'p' | b'P')
-                {
+                let sign =
+                    (d == b'+' || d == b'-') && matches!(b[i - 1], b'e' | b'E' | b'p' | b'P');
+                if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' || sign {
                     i += 1;
                 } else {
                     break;
@@ -183,7 +182,7 @@ fn check_set(set: &Set, t: &mut Tally) {
                 continue;
             };
             let expected = format!("cannot find include file '{missing}'");
-            if !our_errors.iter().any(|e| *e == expected) {
+            if !our_errors.contains(&expected) {
                 t.failures.push(format!(
                     "{name}: gcc reports missing '{missing}', we report {our_errors:?}"
                 ));

@@ -331,10 +331,7 @@ impl Lexer {
         mut spliced: bool,
     ) -> (Kind, usize, bool, bool) {
         let kind = if quote == b'"' { Kind::Str } else { Kind::Char };
-        loop {
-            let Some((c, next)) = self.peek_at(b, i, &mut spliced) else {
-                break;
-            };
+        while let Some((c, next)) = self.peek_at(b, i, &mut spliced) {
             if c == b'\n' {
                 break;
             }

@@ -323,21 +323,16 @@ impl Pp<'_> {
     /// Consumes a `(` if it comes next (in the contexts or, for a top-level invocation, in the
     /// file, possibly on a later line).
     fn take_lparen(&mut self, frame: &mut Frame) -> bool {
-        loop {
-            match frame.ctx.last_mut() {
-                Some(c) => {
-                    if let Some(t) = c.toks.get(c.pos) {
-                        if t.is_punct("(") {
-                            c.pos += 1;
-                            return true;
-                        }
-                        return false;
-                    }
-                    if let Some(m) = frame.ctx.pop().and_then(|c| c.mac) {
-                        m.busy.set(m.busy.get().saturating_sub(1));
-                    }
+        while let Some(c) = frame.ctx.last_mut() {
+            if let Some(t) = c.toks.get(c.pos) {
+                if t.is_punct("(") {
+                    c.pos += 1;
+                    return true;
                 }
-                None => break,
+                return false;
+            }
+            if let Some(m) = frame.ctx.pop().and_then(|c| c.mac) {
+                m.busy.set(m.busy.get().saturating_sub(1));
             }
         }
         if !frame.base {
