@@ -32,11 +32,63 @@ fn list_files_are_byte_identical() {
 #[test]
 fn message_sizes_agree() {
     let Some(r) = Reference::find() else { return };
+    let (agree, total, failures) = compare_sizes(&r, r.subsystem_files());
+    println!("routines: {agree}/{total} sizes agree");
+    assert!(
+        failures.is_empty(),
+        "size mismatches:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        total > 150,
+        "expected every routine of gnumach-dev, got {total}"
+    );
+}
+
+/// The IR snapshot inputs of mig-ir (`mig-ir/test_data/ok`) against GNU MIG too, except the
+/// one GNU MIG crashes on.
+#[test]
+fn ir_test_data_agrees_with_gnu_mig() {
+    let Some(r) = Reference::find() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mig-ir/test_data/ok");
+    let mut files: Vec<gnu::DefsFile> = std::fs::read_dir(&dir)
+        .expect("mig-ir/test_data/ok")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "defs"))
+        .filter(|p| !p.ends_with("type_before_subsystem.defs"))
+        .map(|p| gnu::DefsFile {
+            name: p.file_stem().unwrap().to_string_lossy().into_owned(),
+            path: p,
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    for f in &files {
+        let gnu = r.run_gnu(f);
+        let ours = gnu::lower_x86_64(&gnu.preprocessed, &f.name);
+        assert_eq!(
+            mig_ir::render_list(&ours),
+            gnu.list,
+            "-list output of {} differs",
+            f.name
+        );
+    }
+    let (agree, total, failures) = compare_sizes(&r, files);
+    println!("test_data routines: {agree}/{total} sizes agree");
+    assert!(
+        failures.is_empty(),
+        "size mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Compares every routine's fixed request and reply sizes with GNU MIG's stubs.
+fn compare_sizes(r: &Reference, files: Vec<gnu::DefsFile>) -> (usize, usize, Vec<String>) {
     let mut total = 0;
     let mut agree = 0;
     let mut failures = Vec::new();
     let reply_header = r.reply_header_size(&[]);
-    for f in r.subsystem_files() {
+    for f in files {
         let gnu = r.run_gnu(&f);
         let ours = gnu::lower_x86_64(&gnu.preprocessed, &f.name);
         let user = routine_sections(&gnu.user, "/* Routine ", "/* SimpleRoutine ");
@@ -96,14 +148,5 @@ fn message_sizes_agree() {
             }
         }
     }
-    println!("routines: {agree}/{total} sizes agree");
-    assert!(
-        failures.is_empty(),
-        "size mismatches:\n{}",
-        failures.join("\n")
-    );
-    assert!(
-        total > 150,
-        "expected every routine of gnumach-dev, got {total}"
-    );
+    (agree, total, failures)
 }
