@@ -60,11 +60,10 @@ pub enum FieldRole {
         argument: Option<usize>,
         descriptor: Descriptor,
     },
-    /// The data of argument `argument` (`None` for the return code): inline data, or the
-    /// pointer to out-of-line data.
+    /// The data of argument `argument` (`None` for the return code; an implicit `Count`
+    /// argument for a `CountInOut` count): inline data, or the pointer to out-of-line data.
     Data {
         argument: Option<usize>,
-        /// For `CountInOut`: this field is the count (argument `argument` is the count).
         storage: Storage,
     },
     /// Padding up to the message alignment after the data of `argument`.
@@ -124,7 +123,9 @@ pub fn inline_size_bits(target: &Target, ty: &Type) -> u32 {
 
 /// Bytes of one C element of `ty` when inline.
 pub fn inline_element_bytes(target: &Target, ty: &Type) -> u64 {
-    (inline_size_bits(target, ty) as u64 * ty.element_number as u64).div_ceil(8)
+    (inline_size_bits(target, ty) as u64)
+        .saturating_mul(ty.element_number as u64)
+        .div_ceil(8)
 }
 
 /// Where a value of `ty` goes in a message body.
@@ -142,29 +143,30 @@ pub fn placement(target: &Target, ty: &Type) -> Placement {
             (ptr, ptr, max.map(|m| ty.wire_number(m)), false)
         }
         (Storage::Inline, Count::Fixed(n)) => {
-            let bytes = if ty.string {
-                (ty.size_bits as u64).div_ceil(8) * n as u64
-            } else {
-                elem * n as u64
-            };
+            let bytes = elem.saturating_mul(n as u64);
             (bytes, bytes, Some(ty.wire_number(n)), false)
         }
         (Storage::Inline, Count::Variable { max }) => {
             let max = max.unwrap_or(0) as u64;
-            (0, elem * max, Some(max * ty.element_number as u64), true)
+            (
+                0,
+                elem.saturating_mul(max),
+                Some(max.saturating_mul(ty.element_number as u64)),
+                true,
+            )
         }
         (Storage::Dynamic, Count::Fixed(n))
         | (Storage::Dynamic, Count::Variable { max: Some(n) }) => {
-            let max = (elem * n as u64).max(ptr);
+            let max = elem.saturating_mul(n as u64).max(ptr);
             (0, max, Some(ty.wire_number(n)), true)
         }
         (Storage::Dynamic, Count::Variable { max: None }) => {
             let limit = target.dynamic_inline_limit as u64;
-            let count = if elem == 0 { 0 } else { limit / elem };
+            let count = limit.checked_div(elem).unwrap_or(0);
             (
                 0,
-                (elem * count).max(ptr),
-                Some(count * ty.element_number as u64),
+                elem.saturating_mul(count).max(ptr),
+                Some(count.saturating_mul(ty.element_number as u64)),
                 true,
             )
         }
@@ -223,8 +225,8 @@ impl Builder<'_> {
             size,
             variable,
         });
-        self.max += max;
-        self.min += min;
+        self.max = self.max.saturating_add(max);
+        self.min = self.min.saturating_add(min);
         self.variable |= variable;
         Ok(())
     }
@@ -246,7 +248,7 @@ impl Builder<'_> {
             number: p.number,
             inline: ty.storage != Storage::OutOfLine,
         };
-        let (dsize, _) = (p.descriptor_size as u64, ());
+        let dsize = p.descriptor_size as u64;
         self.push(
             format!("{name}Type"),
             FieldRole::Descriptor {
@@ -321,13 +323,11 @@ pub fn layout_routine(
     for (i, arg) in routine.arguments.iter().enumerate() {
         let ty = module.ty(arg.ty);
         let send_name = ty.name_in.value;
-        if arg.kind.in_request() {
-            request.datum(&arg.name, Some(i), ty, send_name)?;
-        } else if arg.kind == ArgumentKind::Count
+        let count_in_out = arg.kind == ArgumentKind::Count
             && arg
                 .parent
-                .is_some_and(|p| routine.arguments[p].count_in_out)
-        {
+                .is_some_and(|p| routine.arguments[p].count_in_out);
+        if arg.kind.in_request() || count_in_out {
             request.datum(&arg.name, Some(i), ty, send_name)?;
         }
     }

@@ -298,7 +298,7 @@ impl Target {
     /// Rounds up to the message alignment.
     pub fn align(&self, n: u64) -> u64 {
         let a = self.message_alignment as u64;
-        n.div_ceil(a) * a
+        n.div_ceil(a).saturating_mul(a)
     }
 
     /// The disposition a right arrives as, for a disposition it was sent with

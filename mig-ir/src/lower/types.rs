@@ -501,6 +501,13 @@ impl Lowerer {
 
     /// GNU `struct { T1 f1; ... }`: C layout, sent as integers of the largest field alignment.
     fn structure(&mut self, span: Span, fields: &[ast::StructField]) -> Option<Type> {
+        let overflow = |l: &mut Self| {
+            l.diags.push(UnitDiagnostic::error(
+                "struct too large",
+                span,
+                "its size does not fit 32 bits",
+            ))
+        };
         let mut offset: u32 = 0;
         let mut align: u32 = 1;
         let mut ok = true;
@@ -523,8 +530,16 @@ impl Lowerer {
                 Count::Variable { .. } => 1,
             };
             let a = t.c_align.max(1);
-            offset = offset.checked_next_multiple_of(a)?;
-            offset = offset.checked_add(t.c_size.checked_mul(per)?)?;
+            let next = offset
+                .checked_next_multiple_of(a)
+                .and_then(|o| o.checked_add(t.c_size.checked_mul(per)?));
+            match next {
+                Some(n) => offset = n,
+                None => {
+                    overflow(self);
+                    return None;
+                }
+            }
             align = align.max(a);
         }
         if !ok {
@@ -538,7 +553,10 @@ impl Lowerer {
             ));
             return None;
         }
-        let size = offset.checked_next_multiple_of(align)?;
+        let Some(size) = offset.checked_next_multiple_of(align) else {
+            overflow(self);
+            return None;
+        };
         let mut t = self.scalar(integer_name(align), align * 8);
         t.element_number = size / align;
         t.c_size = size;
@@ -610,7 +628,7 @@ fn integer_name(bytes: u32) -> &'static str {
 /// C alignment of a scalar of `bytes`: the largest power of two dividing it, capped.
 fn natural_align(bytes: u32, cap: u32) -> u32 {
     let mut a = 1;
-    while a < cap && bytes % (a * 2) == 0 {
+    while a < cap && bytes.is_multiple_of(a * 2) {
         a *= 2;
     }
     a
