@@ -1125,3 +1125,19 @@ pub fn run_harness(build: &HarnessBuild) -> Result<HarnessRun, String> {
     run.stdout = stdout;
     Ok(run)
 }
+
+/// Compares the byte records of two runs of the same subsystem (say GNU client + GNU server
+/// against migc client + GNU server): the lines that differ, as `left` / `right` pairs.
+/// Masked bytes (`..`) are part of the line, so a different message layout also differs.
+pub fn compare_wire(left: &HarnessRun, right: &HarnessRun) -> Vec<(String, String)> {
+    let mut diffs = Vec::new();
+    let n = left.wire.len().max(right.wire.len());
+    for i in 0..n {
+        let l = left.wire.get(i).cloned().unwrap_or_default();
+        let r = right.wire.get(i).cloned().unwrap_or_default();
+        if l != r {
+            diffs.push((l, r));
+        }
+    }
+    diffs
+}
