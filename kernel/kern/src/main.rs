@@ -1,0 +1,249 @@
+//! Mach_R: the kernel binary. Boot entries, machine set-up and the task runner.
+//!
+//! One ELF, three entries (Limine, PVH, Multiboot2), all filling one [`BootInfo`]; then
+//! GDT/TSS/IDT, the kernel's own page tables and heap, `syscall`, the tick, and the user
+//! programs found in the boot modules. With `test` on the command line it runs the
+//! in-kernel test suite ([`ktest`]) and exits QEMU; with `bench` it runs the `bench_*`
+//! programs. This crate does not implement Mach IPC, scheduling between tasks, SMP, or
+//! drivers beyond the serial port and the timer.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+extern crate alloc;
+
+mod arch;
+mod console;
+mod heap;
+mod ipc;
+mod ktest;
+mod mm;
+mod sync;
+mod syscall;
+mod task;
+mod trap;
+mod uaccess;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use arch::{cpu, gdt, idt, phys, serial, timer, usermode};
+use core::sync::atomic::{AtomicU8, Ordering};
+use mach_r_boot::{archive, cmdline, BootInfo, BootProtocol, MemoryKind, Module, PhysMemory};
+
+/// The kernel's version, printed on the first serial line.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const KERNEL_OFFSET: u64 = 0xffff_ffff_8000_0000;
+
+/// A user program found in the boot modules.
+#[derive(Debug)]
+pub struct Program {
+    /// Name (file name in the archive, or the module's string).
+    pub name: String,
+    /// The ELF image, in a reserved module range.
+    pub image: &'static [u8],
+}
+
+fn first_line(p: BootProtocol) {
+    serial::init();
+    kprintln!("Mach_R {VERSION} booted via {}", p.name());
+    kprintln!("[boot] guest tsc {}", cpu::rdtsc());
+}
+
+/// Physical memory as the boot-info parsers see it: through the current direct map.
+struct BootMemory;
+impl PhysMemory for BootMemory {
+    fn read(&self, paddr: u64, buf: &mut [u8]) -> bool {
+        phys::read(paddr, buf)
+    }
+}
+
+/// Entry from the 32-bit stub (PVH: path 1, Multiboot2: path 2), on the boot stack, in
+/// the higher half, on the stub's page tables.
+#[no_mangle]
+extern "C" fn boot32_main(path: u32, info: u32, magic: u32) -> ! {
+    let protocol = if path == 1 { BootProtocol::Pvh } else { BootProtocol::Multiboot2 };
+    first_line(protocol);
+    phys::set_window(mm::HHDM_BASE, 0x1_0000_0000);
+    let parsed = match protocol {
+        BootProtocol::Pvh => mach_r_boot::pvh::parse(&BootMemory, u64::from(info)),
+        _ => {
+            assert!(magic == mach_r_boot::multiboot2::BOOTLOADER_MAGIC, "bad Multiboot2 magic {magic:#x}");
+            mach_r_boot::multiboot2::parse(&BootMemory, u64::from(info))
+        }
+    };
+    let mut bi = parsed.unwrap_or_else(|e| panic!("boot information: {e:?}"));
+    let (kstart, ..) = arch::image_layout();
+    bi.kernel_virt_base = kstart;
+    bi.kernel_phys_base = kstart - KERNEL_OFFSET;
+    bi.hhdm_offset = mm::HHDM_BASE;
+    kmain(bi)
+}
+
+mod limine_boot {
+    //! The Limine requests (base revision 2: Limine 8.x and later) and the Limine entry.
+    use super::*;
+    use limine::memory_map::EntryType;
+    use limine::request::{
+        ExecutableAddressRequest, ExecutableCmdlineRequest, HhdmRequest, MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    };
+    use limine::BaseRevision;
+
+    #[used]
+    #[link_section = ".requests_start_marker"]
+    static START: RequestsStartMarker = RequestsStartMarker::new();
+    #[used]
+    #[link_section = ".requests"]
+    static BASE_REVISION: BaseRevision = BaseRevision::with_revision(2);
+    #[used]
+    #[link_section = ".requests"]
+    static MEMORY_MAP: MemoryMapRequest = MemoryMapRequest::new();
+    #[used]
+    #[link_section = ".requests"]
+    static HHDM: HhdmRequest = HhdmRequest::new();
+    #[used]
+    #[link_section = ".requests"]
+    static ADDRESS: ExecutableAddressRequest = ExecutableAddressRequest::new();
+    #[used]
+    #[link_section = ".requests"]
+    static MODULES: ModuleRequest = ModuleRequest::new();
+    #[used]
+    #[link_section = ".requests"]
+    static RSDP: RsdpRequest = RsdpRequest::new();
+    #[used]
+    #[link_section = ".requests"]
+    static CMDLINE: ExecutableCmdlineRequest = ExecutableCmdlineRequest::new();
+    #[used]
+    #[link_section = ".requests_end_marker"]
+    static END: RequestsEndMarker = RequestsEndMarker::new();
+
+    fn kind(t: EntryType) -> MemoryKind {
+        match t {
+            EntryType::USABLE => MemoryKind::Usable,
+            EntryType::ACPI_RECLAIMABLE => MemoryKind::AcpiReclaimable,
+            EntryType::ACPI_NVS => MemoryKind::AcpiNvs,
+            EntryType::BAD_MEMORY => MemoryKind::BadMemory,
+            EntryType::BOOTLOADER_RECLAIMABLE => MemoryKind::BootloaderReclaimable,
+            EntryType::EXECUTABLE_AND_MODULES => MemoryKind::KernelAndModules,
+            EntryType::FRAMEBUFFER => MemoryKind::Framebuffer,
+            _ => MemoryKind::Reserved,
+        }
+    }
+
+    /// Entry from `limine_entry` (SSE on, boot stack, Limine's page tables).
+    #[no_mangle]
+    extern "C" fn limine_main() -> ! {
+        first_line(BootProtocol::Limine);
+        assert!(BASE_REVISION.is_supported(), "the loader does not support Limine base revision 2");
+        let hhdm = HHDM.get_response().expect("no HHDM response").offset();
+        let mut bi = BootInfo::new(BootProtocol::Limine);
+        let map = MEMORY_MAP.get_response().expect("no memory map response");
+        for e in map.entries() {
+            bi.push_region(mach_r_boot::MemoryRegion { base: e.base, len: e.length, kind: kind(e.entry_type) });
+        }
+        phys::set_window(hhdm, bi.regions().iter().map(|r| r.end()).max().unwrap_or(0).max(0x1_0000_0000));
+        let addr = ADDRESS.get_response().expect("no executable address response");
+        bi.kernel_phys_base = addr.physical_base();
+        bi.kernel_virt_base = addr.virtual_base();
+        bi.hhdm_offset = hhdm;
+        if let Some(m) = MODULES.get_response() {
+            for f in m.modules() {
+                let s = f.string().to_bytes();
+                let name = if s.is_empty() { f.path().to_bytes() } else { s };
+                bi.push_module(Module::new(f.addr() as u64 - hhdm, f.size(), name));
+            }
+        }
+        if let Some(c) = CMDLINE.get_response() {
+            bi.set_cmdline(c.cmdline().to_bytes());
+        }
+        if let Some(r) = RSDP.get_response() {
+            let a = r.address() as u64;
+            bi.rsdp = Some(if a >= hhdm { a - hhdm } else { a });
+        }
+        kmain(bi)
+    }
+}
+
+static TIMER_SOURCE: AtomicU8 = AtomicU8::new(0);
+
+/// The device driving the tick.
+pub fn timer_source() -> timer::Source {
+    if TIMER_SOURCE.load(Ordering::Relaxed) == 1 {
+        timer::Source::Lapic
+    } else {
+        timer::Source::Pit
+    }
+}
+
+fn base_name(path: &[u8]) -> &[u8] {
+    let word = path.split(|&c| c == b' ').next().unwrap_or(path);
+    word.rsplit(|&c| c == b'/').next().unwrap_or(word)
+}
+
+/// The programs in the boot modules: each module is an ELF or a ustar archive of ELFs.
+fn programs(bi: &BootInfo) -> Vec<Program> {
+    let mut out = Vec::new();
+    for m in bi.modules() {
+        let Some(data) = phys::static_slice(m.phys, m.len) else {
+            kprintln!("[boot] module at {:#x} outside the direct map, ignored", m.phys);
+            continue;
+        };
+        if archive::is_ustar(data) {
+            for e in archive::entries(data) {
+                match e {
+                    Ok(e) => out.push(Program { name: String::from_utf8_lossy(base_name(e.name)).into_owned(), image: e.data }),
+                    Err(err) => kprintln!("[boot] archive error {err:?}"),
+                }
+            }
+        } else {
+            out.push(Program { name: String::from_utf8_lossy(base_name(m.name())).into_owned(), image: data });
+        }
+    }
+    out
+}
+
+fn kmain(bi: BootInfo) -> ! {
+    kprintln!("[boot] command line: {}", core::str::from_utf8(bi.cmdline()).unwrap_or("?"));
+    for r in bi.regions() {
+        kprintln!("[boot] memory {:#014x}-{:#014x} {:?}", r.base, r.end(), r.kind);
+    }
+    for m in bi.modules() {
+        kprintln!("[boot] module {:#x} {} bytes {}", m.phys, m.len, core::str::from_utf8(m.name()).unwrap_or("?"));
+    }
+    gdt::init();
+    idt::init();
+    mm::init(&bi);
+    let f = mm::FRAMES.lock();
+    kprintln!("[boot] {} MiB free in {} frames; {} MiB above 4 GiB ignored; direct map up to {:#x}", f.free_frames() >> 8, f.free_frames(), f.ignored_bytes() >> 20, mm::hhdm_top());
+    drop(f);
+    usermode::init();
+    let source = timer::init(cmdline::value(bi.cmdline(), b"timer") == Some(b"pit"));
+    TIMER_SOURCE.store(if source == timer::Source::Lapic { 1 } else { 2 }, Ordering::Relaxed);
+    kprintln!("[boot] timer: {:?} at {} Hz", source, timer::HZ);
+    cpu::enable_interrupts();
+    let progs = programs(&bi);
+    kprintln!("[boot] {} user programs", progs.len());
+    if cmdline::has_flag(bi.cmdline(), b"test") {
+        ktest::run(&bi, &progs);
+    }
+    let bench = cmdline::has_flag(bi.cmdline(), b"bench");
+    for p in progs.iter().filter(|p| !bench || p.name.starts_with("bench")) {
+        kprintln!("[run] {}", p.name);
+        match task::run(&p.name, p.image) {
+            Ok(r) => kprintln!("[run] {} ended: {:?} after {} traps", p.name, r.outcome, r.traps),
+            Err(e) => kprintln!("[run] {} not started: {:?}", p.name, e),
+        }
+    }
+    kprintln!("[run] all programs ended");
+    serial::qemu_exit(ktest::QEMU_PASS);
+    cpu::halt_forever()
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cpu::disable_interrupts();
+    console::print_raw(format_args!("[panic] {info}\n"));
+    trap::kernel_backtrace(0, cpu::frame_pointer());
+    serial::qemu_exit(ktest::QEMU_FAIL);
+    cpu::halt_forever()
+}

@@ -1,0 +1,257 @@
+//! Tasks: a static ELF program loaded into its own address space and run in ring 3 by the
+//! kernel's task runner, one at a time, until it terminates, faults or exhausts its time.
+//!
+//! The runner (the kernel's boot thread) calls [`run`]; the task's traps and faults come
+//! back through `syscall_entry_rust` and `trap_entry`, which end the task by recording an
+//! [`Outcome`] and jumping back to the runner (`usermode::exit_to_runner`). The runner
+//! then frees every frame of the task's lower half and its PML4.
+
+use crate::arch::{cpu, gdt, phys, usermode};
+use crate::console::print_raw;
+use crate::ipc::PortSpace;
+use crate::mm::{self, Tables, FRAMES};
+use crate::sync::IrqLock;
+use crate::trap::TrapFrame;
+use crate::uaccess;
+use alloc::string::String;
+use mach_r_elf::ElfError;
+use mach_r_mm::paging::{self, Flags, MapError, PageSize, TableMemory};
+use mach_r_mm::PAGE_SIZE;
+
+/// `enter_user` result: the task was killed by a fault or the time limit.
+pub const EXIT_KILLED: u64 = 1;
+/// `enter_user` result: the task terminated itself.
+pub const EXIT_TERMINATED: u64 = 2;
+/// Timer ticks a task may run in ring 3 before it is ended (a safety net: 2 s at 100 Hz).
+pub const TICK_BUDGET: u64 = 200;
+/// One past the top of a task's stack.
+pub const USER_STACK_TOP: u64 = 0x7fff_fff0_0000;
+/// Pages of user stack.
+pub const USER_STACK_PAGES: u64 = 16;
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It called `task_terminate` on itself.
+    Terminated,
+    /// A ring-3 exception ended it.
+    Fault {
+        /// Exception vector.
+        vector: u64,
+        /// Error code.
+        error: u64,
+        /// Faulting instruction.
+        rip: u64,
+        /// CR2 at the fault (meaningful for page faults).
+        cr2: u64,
+    },
+    /// It ran longer than [`TICK_BUDGET`].
+    TimeLimit,
+}
+
+/// Why a program could not be started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadError {
+    /// The ELF image was refused.
+    Elf(ElfError),
+    /// No frame was left.
+    NoMemory,
+    /// Mapping failed.
+    Map(MapError),
+}
+
+/// A task being run.
+#[derive(Debug)]
+pub struct Task {
+    /// Program name (argv[0]).
+    pub name: String,
+    /// Physical address of the PML4.
+    pub root: u64,
+    /// Port names.
+    pub ports: PortSpace,
+    /// Ticks spent in ring 3.
+    pub ticks: u64,
+    /// Traps made.
+    pub traps: u64,
+    /// Traps with a number Mach_R does not implement.
+    pub invalid_traps: u64,
+    /// Set when the task ends.
+    pub outcome: Option<Outcome>,
+    /// Whether the task's console output is at the start of a line.
+    pub at_line_start: bool,
+}
+
+/// What [`run`] reports.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// How the task ended.
+    pub outcome: Outcome,
+    /// Ticks spent in ring 3.
+    pub ticks: u64,
+    /// Traps made.
+    pub traps: u64,
+    /// Traps with an unimplemented number.
+    pub invalid_traps: u64,
+    /// Free frames before loading minus free frames after tear-down (0 = nothing leaked).
+    pub leaked_frames: i64,
+}
+
+static CURRENT: IrqLock<Option<Task>> = IrqLock::new(None);
+
+/// Runs `f` on the current task, if there is one.
+pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+    CURRENT.lock().as_mut().map(f)
+}
+
+/// Charges one tick to the current task; true if it has exhausted its budget.
+pub fn charge_tick() -> bool {
+    with_current(|t| {
+        t.ticks += 1;
+        t.ticks > TICK_BUDGET
+    })
+    .unwrap_or(false)
+}
+
+/// Records how the current task ended (the first outcome wins).
+pub fn set_outcome(o: Outcome) {
+    with_current(|t| {
+        t.outcome.get_or_insert(o);
+    });
+}
+
+/// A copy of the current task's name that needs no allocation.
+#[derive(Debug)]
+pub struct NameBuf([u8; 32], usize);
+
+impl core::fmt::Display for NameBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(core::str::from_utf8(&self.0[..self.1]).unwrap_or("?"))
+    }
+}
+
+/// The current task's name (or `?`).
+pub fn current_name() -> NameBuf {
+    let mut b = NameBuf([0; 32], 0);
+    with_current(|t| {
+        let n = t.name.len().min(32);
+        b.0[..n].copy_from_slice(&t.name.as_bytes()[..n]);
+        b.1 = n;
+    });
+    if b.1 == 0 {
+        b.0[0] = b'?';
+        b.1 = 1;
+    }
+    b
+}
+
+/// Prints a frame-pointer backtrace through the current task's stack.
+pub fn user_backtrace(rip: u64, mut rbp: u64) {
+    let root = cpu::read_cr3() & mach_r_mm::paging::ADDR_MASK;
+    print_raw(format_args!("  user backtrace: {rip:#x}"));
+    for _ in 0..16 {
+        let mut w = [0u8; 16];
+        if rbp == 0 || rbp % 8 != 0 || !uaccess::copy_in(root, rbp, &mut w) {
+            break;
+        }
+        let next = u64::from_le_bytes(w[..8].try_into().unwrap_or([0; 8]));
+        let ret = u64::from_le_bytes(w[8..].try_into().unwrap_or([0; 8]));
+        if ret == 0 {
+            break;
+        }
+        print_raw(format_args!(" {ret:#x}"));
+        if next <= rbp {
+            break;
+        }
+        rbp = next;
+    }
+    print_raw(format_args!("\n"));
+}
+
+fn map_user_page(root: u64, va: u64, flags: Flags, contents: &[(u64, &[u8])]) -> Result<(), LoadError> {
+    let f = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
+    for (off, bytes) in contents {
+        phys::write(f + off, bytes);
+    }
+    paging::map(&mut Tables, root, va, f, PageSize::Size4K, flags | Flags::USER).map_err(|e| {
+        mm::free_frame(f);
+        LoadError::Map(e)
+    })
+}
+
+fn build_space(root: u64, image: &[u8], plan: &mach_r_elf::LoadPlan, name: &str) -> Result<u64, LoadError> {
+    for seg in plan.segments() {
+        let mut flags = Flags::EMPTY;
+        if seg.write {
+            flags = flags | Flags::WRITABLE;
+        }
+        if !seg.execute {
+            flags = flags | Flags::NO_EXECUTE;
+        }
+        let (file_lo, file_hi) = (seg.vaddr, seg.vaddr + seg.file_size);
+        let mut page = seg.page_start();
+        while page < seg.page_end() {
+            let (lo, hi) = (page.max(file_lo), (page + PAGE_SIZE).min(file_hi));
+            let src_lo = (seg.offset + lo.saturating_sub(seg.vaddr)) as usize;
+            let bytes: &[u8] = if lo < hi { &image[src_lo..src_lo + (hi - lo) as usize] } else { &[] };
+            map_user_page(root, page, flags, &[(lo.saturating_sub(page), bytes)])?;
+            page += PAGE_SIZE;
+        }
+    }
+    // Stack: argc, argv[0], NULL, empty environment, as GNU Mach starts its bootstrap task.
+    let top = USER_STACK_TOP;
+    let name_at = top - 64;
+    let sp = (name_at - 4 * 8) & !15;
+    for i in 0..USER_STACK_PAGES {
+        map_user_page(root, top - (i + 1) * PAGE_SIZE, Flags::WRITABLE | Flags::NO_EXECUTE, &[])?;
+    }
+    let mut init = [0u8; 32];
+    init[0..8].copy_from_slice(&1u64.to_le_bytes());
+    init[8..16].copy_from_slice(&name_at.to_le_bytes());
+    let mut name_bytes = [0u8; 64];
+    let n = name.len().min(63);
+    name_bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+    if !uaccess::copy_out(root, sp, &init) || !uaccess::copy_out(root, name_at, &name_bytes) {
+        return Err(LoadError::NoMemory);
+    }
+    Ok(sp)
+}
+
+fn destroy(root: u64) {
+    paging::free_lower_half(&mut Tables, root, &mut mm::free_frame);
+    mm::free_frame(root);
+}
+
+/// Loads `image` as task `name`, runs it in ring 3 until it ends, tears it down.
+pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
+    let free_before = FRAMES.lock().free_frames() as i64;
+    let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
+    let root = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
+    let kroot = mm::kernel_root();
+    for i in 256..512 {
+        let e = Tables.read(kroot, i);
+        Tables.write(root, i, e);
+    }
+    let sp = match build_space(root, image, &plan, name) {
+        Ok(sp) => sp,
+        Err(e) => {
+            destroy(root);
+            return Err(e);
+        }
+    };
+    let frame = TrapFrame { rip: plan.entry, cs: gdt::USER_CS, rflags: 0x202, rsp: sp, ss: gdt::USER_DS, ..TrapFrame::default() };
+    *CURRENT.lock() = Some(Task { name: String::from(name), root, ports: PortSpace::new(), ticks: 0, traps: 0, invalid_traps: 0, outcome: None, at_line_start: true });
+    mm::switch_to(root);
+    let code = usermode::enter_user(&frame);
+    mm::switch_to(kroot);
+    let task = CURRENT.lock().take().expect("the current task vanished");
+    let outcome = match (code, task.outcome) {
+        (_, Some(o)) => o,
+        (EXIT_TERMINATED, None) => Outcome::Terminated,
+        (c, None) => panic!("task {name} ended with code {c} and no outcome"),
+    };
+    let report = Report { outcome, ticks: task.ticks, traps: task.traps, invalid_traps: task.invalid_traps, leaked_frames: 0 };
+    drop(task);
+    destroy(root);
+    let free_after = FRAMES.lock().free_frames() as i64;
+    Ok(Report { leaked_frames: free_before - free_after, ..report })
+}

@@ -1,0 +1,248 @@
+//! Kernel tasks: build the kernel (its own cargo workspace in `kernel/`) and the user test
+//! programs (gcc, from `kernel/user/`), pack the programs into a ustar module, boot under
+//! QEMU, and judge the serial transcript.
+
+pub mod bench;
+pub mod iso;
+pub mod qemu;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Kernel command-line word that starts the in-kernel test suite.
+pub const TEST_CMDLINE: &str = "test";
+
+/// The user programs: (program name in the archive, C source). `faults.c` is installed under
+/// every name its `main` dispatches on.
+const PROGRAMS: &[(&str, &str)] = &[("hello", "hello.c"), ("traps", "traps.c"), ("garbage", "garbage.c"), ("bench_null", "bench_null.c")];
+const FAULT_NAMES: &[&str] = &[
+    "fault_null",
+    "fault_kernel",
+    "fault_wp",
+    "fault_nx",
+    "fault_div",
+    "fault_ud",
+    "fault_noncanon",
+    "priv_hlt",
+    "priv_cli",
+    "priv_io",
+    "priv_cr3",
+    "priv_wrmsr",
+    "priv_int80",
+    "stack_overflow",
+    "spin",
+];
+
+/// The repository root (parent of `xtask/`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask has a parent directory").to_path_buf()
+}
+
+/// `kernel/`.
+pub fn kernel_dir() -> PathBuf {
+    root().join("kernel")
+}
+
+/// Where xtask puts its outputs (`kernel/target/xtask`).
+pub fn out_dir() -> PathBuf {
+    kernel_dir().join("target").join("xtask")
+}
+
+/// Runs a command, failing with its name when it cannot start or exits non-zero.
+pub fn run_cmd(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{:?} failed: {status}", cmd.get_program()))
+    }
+}
+
+/// Builds the kernel ELF (release profile) and returns its path.
+pub fn build_kernel() -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let dir = kernel_dir();
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&dir).args(["build", "--release", "--bin", "mach_r"]);
+    // Variables set for the outer cargo must not leak into the freestanding build.
+    for v in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS"] {
+        cmd.env_remove(v);
+    }
+    run_cmd(&mut cmd)?;
+    Ok(dir.join("target/x86_64-unknown-linux-gnu/release/mach_r"))
+}
+
+fn gcc_program(src: &str, out: &Path) -> Result<(), String> {
+    let user = kernel_dir().join("user");
+    let mut cmd = Command::new("gcc");
+    cmd.current_dir(&user).args([
+        "-O2",
+        "-g",
+        "-ffreestanding",
+        "-fno-builtin",
+        "-nostdlib",
+        "-static",
+        "-fno-pie",
+        "-no-pie",
+        "-fno-stack-protector",
+        "-fno-omit-frame-pointer",
+        "-mno-red-zone",
+        "-fcf-protection=none",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wl,-T,user.ld",
+        "-Wl,--build-id=none",
+        "-Wl,-z,noexecstack",
+        "-o",
+    ]);
+    cmd.arg(out).args(["crt0.S", "lib.c", src]);
+    run_cmd(&mut cmd)
+}
+
+/// Builds every user program; returns (name, ELF path) for each installed name.
+pub fn build_user() -> Result<Vec<(String, PathBuf)>, String> {
+    let dir = out_dir().join("user");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    for (name, src) in PROGRAMS {
+        let elf = dir.join(name);
+        gcc_program(src, &elf)?;
+        out.push(((*name).to_string(), elf));
+    }
+    let faults = dir.join("faults");
+    gcc_program("faults.c", &faults)?;
+    for name in FAULT_NAMES {
+        out.push(((*name).to_string(), faults.clone()));
+    }
+    Ok(out)
+}
+
+/// Writes a ustar archive of `files` (name, path) to `out`.
+pub fn write_archive(files: &[(String, PathBuf)], out: &Path) -> Result<(), String> {
+    let mut tar = Vec::new();
+    for (name, path) in files {
+        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut hdr = [0u8; 512];
+        mach_r_boot::archive::write_header(&mut hdr, name.as_bytes(), data.len() as u64);
+        tar.extend_from_slice(&hdr);
+        tar.extend_from_slice(&data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.resize(tar.len() + 1024, 0);
+    std::fs::write(out, tar).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// Everything a boot needs.
+#[derive(Debug)]
+pub struct Artifacts {
+    /// The kernel ELF.
+    pub kernel: PathBuf,
+    /// ustar archive of the test programs (all but the benchmarks).
+    pub test_tar: PathBuf,
+    /// ustar archive of the benchmark programs.
+    pub bench_tar: PathBuf,
+}
+
+/// Builds the kernel, the user programs and their archives.
+pub fn build_all() -> Result<Artifacts, String> {
+    let kernel = build_kernel()?;
+    let progs = build_user()?;
+    let (bench, tests): (Vec<_>, Vec<_>) = progs.into_iter().partition(|(n, _)| n.starts_with("bench"));
+    let test_tar = out_dir().join("user.tar");
+    let bench_tar = out_dir().join("bench.tar");
+    write_archive(&tests, &test_tar)?;
+    write_archive(&bench, &bench_tar)?;
+    println!("kernel: {}\nuser programs: {} ({} programs)\nbenchmarks: {}", kernel.display(), test_tar.display(), tests.len(), bench_tar.display());
+    Ok(Artifacts { kernel, test_tar, bench_tar })
+}
+
+/// How the test suite boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootVia {
+    /// `qemu-system-x86_64 -kernel` (PVH).
+    Pvh,
+    /// A GRUB Multiboot2 ISO.
+    Grub,
+    /// A Limine ISO from this directory.
+    Limine(Option<PathBuf>),
+}
+
+impl BootVia {
+    /// From the `test` flags.
+    pub fn from_flags(grub: bool, limine: Option<Option<PathBuf>>) -> BootVia {
+        match (grub, limine) {
+            (true, _) => BootVia::Grub,
+            (false, Some(dir)) => BootVia::Limine(dir),
+            _ => BootVia::Pvh,
+        }
+    }
+}
+
+/// `cargo xtask run`: boots with the user programs and prints the serial output.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let a = build_all()?;
+    let mut q = qemu::Qemu::pvh(&a.kernel, &a.test_tar, &args.join(" "));
+    q.echo = true;
+    let r = q.run(std::time::Duration::from_secs(120))?;
+    println!("qemu exited: {}", r.status_text());
+    Ok(())
+}
+
+/// `cargo xtask test`.
+pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
+    let a = build_all()?;
+    let (mut q, protocol) = match &via {
+        BootVia::Pvh => (qemu::Qemu::pvh(&a.kernel, &a.test_tar, TEST_CMDLINE), "pvh"),
+        BootVia::Grub => {
+            let iso = out_dir().join("mach_r-grub-test.iso");
+            iso::grub(&a.kernel, &a.test_tar, TEST_CMDLINE, &iso)?;
+            (qemu::Qemu::cdrom(&iso), "multiboot2")
+        }
+        BootVia::Limine(dir) => {
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => std::env::var_os("LIMINE_DIR").map(PathBuf::from).ok_or("--limine needs a directory or LIMINE_DIR")?,
+            };
+            let iso = out_dir().join("mach_r-limine-test.iso");
+            iso::limine(&dir, &a.kernel, &a.test_tar, TEST_CMDLINE, &iso)?;
+            (qemu::Qemu::cdrom(&iso), "limine")
+        }
+    };
+    q.echo = verbose;
+    let result = q.run(std::time::Duration::from_secs(qemu::TEST_TIMEOUT_SECS))?;
+    let log = out_dir().join(format!("serial-{protocol}.log"));
+    std::fs::write(&log, &result.transcript).map_err(|e| format!("{}: {e}", log.display()))?;
+    let verdict = qemu::judge(&result, protocol);
+    for t in &verdict.tests {
+        println!("test kernel::{} ... {}", t.name, if t.passed { "ok".to_string() } else { format!("FAILED ({})", t.detail) });
+    }
+    for p in &verdict.problems {
+        println!("problem: {p}");
+    }
+    let passed = verdict.tests.iter().filter(|t| t.passed).count();
+    let failed = verdict.tests.len() - passed + verdict.problems.len();
+    println!("serial transcript: {}", log.display());
+    println!("boot via {protocol}: first line after {:.2} s, run ended after {:.2} s, {}", result.first_line_secs.unwrap_or(f64::NAN), result.total_secs, result.status_text());
+    println!("kernel: {passed} passed, {failed} failed");
+    if failed == 0 && !verdict.tests.is_empty() {
+        Ok(())
+    } else {
+        if !verbose {
+            eprintln!("--- serial transcript ---\n{}", result.transcript);
+        }
+        Err("kernel tests failed".into())
+    }
+}
+
+/// `cargo xtask iso`.
+pub fn iso_command(grub: bool, limine: Option<PathBuf>, output: &Path, cmdline: &str) -> Result<(), String> {
+    let a = build_all()?;
+    match (grub, limine) {
+        (true, _) => iso::grub(&a.kernel, &a.test_tar, cmdline, output)?,
+        (false, Some(dir)) => iso::limine(&dir, &a.kernel, &a.test_tar, cmdline, output)?,
+        (false, None) => return Err("iso: choose --grub or --limine DIR".into()),
+    }
+    println!("wrote {}", output.display());
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Running QEMU with a timeout, capturing the serial console, and judging a test transcript.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Time limit of a whole test boot.
+pub const TEST_TIMEOUT_SECS: u64 = 100;
+/// `isa-debug-exit` status when the kernel wrote 0x10 (pass).
+pub const EXIT_PASS: i32 = (0x10 << 1) | 1;
+/// `isa-debug-exit` status when the kernel wrote 0x11 (fail).
+pub const EXIT_FAIL: i32 = (0x11 << 1) | 1;
+
+/// A QEMU invocation.
+#[derive(Debug)]
+pub struct Qemu {
+    args: Vec<String>,
+    /// Echo serial lines as they arrive.
+    pub echo: bool,
+    /// The line prefix (after escapes) whose arrival time is `first_line_secs`.
+    pub marker: String,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The serial output, `\r` removed.
+    pub transcript: String,
+    /// QEMU's exit status (None when killed at the timeout).
+    pub status: Option<i32>,
+    /// Seconds from spawn to the first line starting with the marker (`Mach_R `).
+    pub first_line_secs: Option<f64>,
+    /// Seconds from spawn to exit (or timeout).
+    pub total_secs: f64,
+    /// Whether the timeout killed QEMU.
+    pub timed_out: bool,
+}
+
+impl RunResult {
+    /// The status for humans.
+    pub fn status_text(&self) -> String {
+        match (self.timed_out, self.status) {
+            (true, _) => "killed at the timeout".into(),
+            (false, Some(EXIT_PASS)) => "debug-exit PASS (33)".into(),
+            (false, Some(EXIT_FAIL)) => "debug-exit FAIL (35)".into(),
+            (false, Some(s)) => format!("exit status {s}"),
+            (false, None) => "killed by a signal".into(),
+        }
+    }
+}
+
+fn base_args() -> Vec<String> {
+    ["-m", "128M", "-serial", "stdio", "-display", "none", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+impl Qemu {
+    /// PVH boot of `kernel` with `module` as the initrd.
+    pub fn pvh(kernel: &Path, module: &Path, cmdline: &str) -> Qemu {
+        let mut args = base_args();
+        args.extend(["-kernel".into(), kernel.display().to_string(), "-initrd".into(), module.display().to_string(), "-append".into(), cmdline.into()]);
+        Qemu { args, echo: false, marker: "Mach_R ".into() }
+    }
+
+    /// `-kernel` boot without a module.
+    pub fn kernel_only(kernel: &Path, cmdline: &str) -> Qemu {
+        let mut args = base_args();
+        args.extend(["-kernel".into(), kernel.display().to_string(), "-append".into(), cmdline.into()]);
+        Qemu { args, echo: false, marker: "Mach_R ".into() }
+    }
+
+    /// Boot from an ISO image.
+    pub fn cdrom(iso: &Path) -> Qemu {
+        let mut args = base_args();
+        args.extend(["-cdrom".into(), iso.display().to_string(), "-boot".into(), "d".into()]);
+        Qemu { args, echo: false, marker: "Mach_R ".into() }
+    }
+
+    /// Adds arguments.
+    pub fn arg<S: Into<String>>(mut self, a: S) -> Qemu {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Runs QEMU until it exits or `timeout` passes.
+    pub fn run(&self, timeout: Duration) -> Result<RunResult, String> {
+        let start = Instant::now();
+        let mut child = Command::new("qemu-system-x86_64")
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start qemu-system-x86_64 (install it with scripts/setup.sh): {e}"))?;
+        let stdout = child.stdout.take().ok_or("no qemu stdout")?;
+        let (tx, rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            while matches!(r.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+                let line = String::from_utf8_lossy(&buf).replace('\r', "");
+                if tx.send((Instant::now(), line)).is_err() {
+                    break;
+                }
+                buf.clear();
+            }
+        });
+        let mut transcript = String::new();
+        let mut first_line_secs = None;
+        let mut timed_out = false;
+        let deadline = start + timeout;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                timed_out = true;
+                let _ = child.kill();
+                break;
+            }
+            match rx.recv_timeout(deadline - now) {
+                Ok((at, line)) => {
+                    if first_line_secs.is_none() && strip_escapes(&line).starts_with(&self.marker) {
+                        first_line_secs = Some((at - start).as_secs_f64());
+                    }
+                    if self.echo {
+                        print!("{line}");
+                    }
+                    transcript.push_str(&line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let status = child.wait().map_err(|e| format!("waiting for qemu: {e}"))?;
+        let total_secs = start.elapsed().as_secs_f64();
+        let _ = reader.join();
+        Ok(RunResult { transcript, status: status.code(), first_line_secs, total_secs, timed_out })
+    }
+}
+
+/// Removes ANSI escape sequences (firmware output) from a line.
+pub fn strip_escapes(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if !c.is_control() || c == '\n' || c == '\t' {
+            out.push(c);
+        }
+    }
+    out.trim_start().to_string()
+}
+
+/// One test's verdict.
+#[derive(Debug)]
+pub struct TestVerdict {
+    /// Test name.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Why it failed.
+    pub detail: String,
+}
+
+/// The verdict of a run.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Per-test results, in transcript order.
+    pub tests: Vec<TestVerdict>,
+    /// Whole-run problems (wrong first line, crash, timeout, exit status).
+    pub problems: Vec<String>,
+}
+
+/// Judges a test transcript booted via `protocol`.
+pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
+    let mut v = Verdict::default();
+    let lines: Vec<String> = r.transcript.lines().map(strip_escapes).filter(|l| !l.is_empty()).collect();
+    let expected_first = format!("Mach_R {} booted via {protocol}", env!("CARGO_PKG_VERSION"));
+    match lines.iter().find(|l| l.starts_with("Mach_R ")) {
+        Some(l) if *l == expected_first => {}
+        Some(l) => v.problems.push(format!("first line is `{l}`, expected `{expected_first}`")),
+        None => v.problems.push(format!("no `{expected_first}` line")),
+    }
+    let mut open: Option<String> = None;
+    let mut done = None;
+    for l in &lines {
+        if let Some(name) = l.strip_prefix("[test] begin ") {
+            if let Some(prev) = open.take() {
+                v.tests.push(TestVerdict { name: prev, passed: false, detail: "no result line".into() });
+            }
+            open = Some(name.trim().to_string());
+        } else if let Some(name) = l.strip_prefix("[test] ok ") {
+            let name = name.trim().to_string();
+            let matched = open.take().is_some_and(|o| o == name);
+            v.tests.push(TestVerdict { passed: matched, detail: if matched { String::new() } else { "result without begin".into() }, name });
+        } else if let Some(rest) = l.strip_prefix("[test] FAIL ") {
+            let (name, why) = rest.split_once(": ").unwrap_or((rest, ""));
+            open = None;
+            v.tests.push(TestVerdict { name: name.trim().to_string(), passed: false, detail: why.to_string() });
+        } else if let Some(rest) = l.strip_prefix("[test] done: ") {
+            done = Some(rest.to_string());
+        } else if l.starts_with("[panic]") {
+            v.problems.push(format!("kernel panic: {l}"));
+        }
+    }
+    if let Some(name) = open {
+        v.tests.push(TestVerdict { name, passed: false, detail: "did not finish (crash or hang)".into() });
+    }
+    let passed = v.tests.iter().filter(|t| t.passed).count();
+    let failed = v.tests.len() - passed;
+    match done {
+        None => v.problems.push("no `[test] done` line".into()),
+        Some(d) if d != format!("{passed} passed, {failed} failed") => v.problems.push(format!("kernel summary `{d}` disagrees with the transcript ({passed} passed, {failed} failed)")),
+        Some(_) => {}
+    }
+    let expected_status = if failed == 0 { EXIT_PASS } else { EXIT_FAIL };
+    if r.timed_out {
+        v.problems.push("QEMU timed out".into());
+    } else if r.status != Some(expected_status) {
+        v.problems.push(format!("QEMU {}, expected debug-exit status {expected_status}", r.status_text()));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(t: &str, status: i32) -> RunResult {
+        RunResult { transcript: t.into(), status: Some(status), first_line_secs: Some(0.1), total_secs: 1.0, timed_out: false }
+    }
+
+    const FIRST: &str = concat!("\x1b[2J\x1b[01;01HMach_R ", env!("CARGO_PKG_VERSION"), " booted via pvh\r\n");
+
+    #[test]
+    fn a_clean_run_passes() {
+        let t = format!("{FIRST}[test] begin a\n[test] ok a\n[test] begin b\n[test] ok b\n[test] done: 2 passed, 0 failed\n");
+        let v = judge(&result(&t, EXIT_PASS), "pvh");
+        assert!(v.problems.is_empty(), "{:?}", v.problems);
+        assert_eq!(v.tests.len(), 2);
+        assert!(v.tests.iter().all(|t| t.passed));
+    }
+
+    #[test]
+    fn crashes_failures_and_lies_are_caught() {
+        let t = format!("{FIRST}[test] begin a\n[test] FAIL a: broken\n[test] begin b\n[panic] oops\n");
+        let v = judge(&result(&t, EXIT_FAIL), "pvh");
+        assert_eq!(v.tests.len(), 2);
+        assert!(!v.tests[0].passed && v.tests[0].detail == "broken");
+        assert!(!v.tests[1].passed);
+        assert!(v.problems.iter().any(|p| p.contains("panic")));
+        assert!(v.problems.iter().any(|p| p.contains("no `[test] done`")));
+        let lie = format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 5 passed, 0 failed\n");
+        assert!(!judge(&result(&lie, EXIT_PASS), "pvh").problems.is_empty());
+        let wrong_exit = format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 1 passed, 0 failed\n");
+        assert!(!judge(&result(&wrong_exit, 0), "pvh").problems.is_empty());
+        assert!(!judge(&result(&wrong_exit, EXIT_PASS), "multiboot2").problems.is_empty());
+    }
+}
