@@ -66,8 +66,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build => kernel::build_all().map(|_| ()),
         Command::Run { args } => kernel::run(&args),
-        Command::Test { grub, limine, verbose } => kernel::test(kernel::BootVia::from_flags(grub, limine), verbose),
-        Command::Iso { grub, limine, output, cmdline } => kernel::iso_command(grub, limine, &output, &cmdline),
+        Command::Test {
+            grub,
+            limine,
+            verbose,
+        } => kernel::test(kernel::BootVia::from_flags(grub, limine), verbose),
+        Command::Iso {
+            grub,
+            limine,
+            output,
+            cmdline,
+        } => kernel::iso_command(grub, limine, &output, &cmdline),
         Command::Bench { target } => match target.as_deref() {
             None | Some("kernel") => kernel::bench::run(),
             Some(other) => Err(format!("unknown bench section `{other}` (known: kernel)")),

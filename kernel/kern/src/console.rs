@@ -29,7 +29,11 @@ pub fn print_bytes(prefix: fmt::Arguments<'_>, bytes: &[u8]) {
     let _g = CONSOLE.lock();
     let _ = RawSerial.write_fmt(prefix);
     for &b in bytes {
-        serial::write_byte(if b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b) { b } else { b'?' });
+        serial::write_byte(if b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b) {
+            b
+        } else {
+            b'?'
+        });
     }
 }
 

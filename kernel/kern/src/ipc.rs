@@ -60,14 +60,21 @@ pub struct PortSpace {
 impl PortSpace {
     /// An empty space.
     pub fn new() -> PortSpace {
-        PortSpace { entries: BTreeMap::new(), next_name: 1, next_port: 1 }
+        PortSpace {
+            entries: BTreeMap::new(),
+            next_name: 1,
+            next_port: 1,
+        }
     }
 
     fn fresh_name(&mut self) -> Option<PortName> {
         if self.entries.len() >= MAX_NAMES {
             return None;
         }
-        while self.entries.contains_key(&self.next_name) || self.next_name == MACH_PORT_NULL || self.next_name == u32::MAX {
+        while self.entries.contains_key(&self.next_name)
+            || self.next_name == MACH_PORT_NULL
+            || self.next_name == u32::MAX
+        {
             self.next_name = self.next_name.wrapping_add(1);
         }
         let n = self.next_name;
@@ -77,13 +84,24 @@ impl PortSpace {
 
     /// The name of a send right to `object`, adding a user reference (inserting it if needed).
     pub fn send_right_to(&mut self, object: Object) -> PortName {
-        if let Some((&name, e)) = self.entries.iter_mut().find(|(_, e)| e.object == object && e.right == Right::Send) {
+        if let Some((&name, e)) = self
+            .entries
+            .iter_mut()
+            .find(|(_, e)| e.object == object && e.right == Right::Send)
+        {
             e.urefs = (e.urefs + 1).min(UREFS_MAX);
             return name;
         }
         match self.fresh_name() {
             Some(name) => {
-                self.entries.insert(name, Entry { object, right: Right::Send, urefs: 1 });
+                self.entries.insert(
+                    name,
+                    Entry {
+                        object,
+                        right: Right::Send,
+                        urefs: 1,
+                    },
+                );
                 name
             }
             None => MACH_PORT_NULL,
@@ -92,10 +110,19 @@ impl PortSpace {
 
     /// A new port whose receive right the task holds; `MACH_PORT_NULL` when the space is full.
     pub fn new_receive_right(&mut self) -> PortName {
-        let Some(name) = self.fresh_name() else { return MACH_PORT_NULL };
+        let Some(name) = self.fresh_name() else {
+            return MACH_PORT_NULL;
+        };
         let port = self.next_port;
         self.next_port += 1;
-        self.entries.insert(name, Entry { object: Object::Port(port), right: Right::Receive, urefs: 1 });
+        self.entries.insert(
+            name,
+            Entry {
+                object: Object::Port(port),
+                right: Right::Receive,
+                urefs: 1,
+            },
+        );
         name
     }
 

@@ -36,30 +36,63 @@ pub const QEMU_PASS: u32 = 0x10;
 pub const QEMU_FAIL: u32 = 0x11;
 
 fn boot_info(bi: &BootInfo) -> TestResult {
-    kprintln!("  protocol {}, {} regions, {} MiB usable, {} modules", bi.protocol.name(), bi.regions().len(), bi.usable_bytes() >> 20, bi.modules().len());
+    kprintln!(
+        "  protocol {}, {} regions, {} MiB usable, {} modules",
+        bi.protocol.name(),
+        bi.regions().len(),
+        bi.usable_bytes() >> 20,
+        bi.modules().len()
+    );
     check(!bi.regions().is_empty(), "memory map is empty")?;
     check(bi.usable_bytes() >= 16 << 20, "less than 16 MiB usable")?;
-    check(bi.regions().iter().all(|r| r.base.checked_add(r.len).is_some()), "a region wraps around")?;
-    check(!bi.modules().is_empty(), "no boot module (user programs) was passed")?;
-    check(mach_r_boot::cmdline::has_flag(bi.cmdline(), b"test"), "command line lacks `test`")
+    check(
+        bi.regions()
+            .iter()
+            .all(|r| r.base.checked_add(r.len).is_some()),
+        "a region wraps around",
+    )?;
+    check(
+        !bi.modules().is_empty(),
+        "no boot module (user programs) was passed",
+    )?;
+    check(
+        mach_r_boot::cmdline::has_flag(bi.cmdline(), b"test"),
+        "command line lacks `test`",
+    )
 }
 
 fn in_usable(bi: &BootInfo, f: u64) -> bool {
-    bi.regions().iter().any(|r| r.kind == MemoryKind::Usable && f >= r.base && f + PAGE_SIZE <= r.end())
+    bi.regions()
+        .iter()
+        .any(|r| r.kind == MemoryKind::Usable && f >= r.base && f + PAGE_SIZE <= r.end())
 }
 
 fn frames(bi: &BootInfo) -> TestResult {
     let before = FRAMES.lock().free_frames();
-    kprintln!("  {} free frames ({} MiB), {} managed", before, before * 4096 >> 20, FRAMES.lock().managed_frames());
+    kprintln!(
+        "  {} free frames ({} MiB), {} managed",
+        before,
+        (before * 4096) >> 20,
+        FRAMES.lock().managed_frames()
+    );
     let mut got = Vec::new();
     for i in 0..256u64 {
         let f = FRAMES.lock().alloc().ok_or("allocation failed")?;
-        check(f % PAGE_SIZE == 0 && f >= 0x10_0000, "frame unaligned or below 1 MiB")?;
+        check(
+            f % PAGE_SIZE == 0 && f >= 0x10_0000,
+            "frame unaligned or below 1 MiB",
+        )?;
         check(in_usable(bi, f), "frame outside the usable memory map")?;
         for m in bi.modules() {
-            check(f + PAGE_SIZE <= m.phys || f >= m.phys + m.len, "frame overlaps a boot module")?;
+            check(
+                f + PAGE_SIZE <= m.phys || f >= m.phys + m.len,
+                "frame overlaps a boot module",
+            )?;
         }
-        check(!(bi.kernel_phys_base..bi.kernel_phys_base + 0x20_0000).contains(&f), "frame inside the kernel image")?;
+        check(
+            !(bi.kernel_phys_base..bi.kernel_phys_base + 0x20_0000).contains(&f),
+            "frame inside the kernel image",
+        )?;
         phys::write(f, &(f ^ i).to_le_bytes());
         got.push(f);
     }
@@ -70,20 +103,38 @@ fn frames(bi: &BootInfo) -> TestResult {
     for (i, &f) in got.iter().enumerate() {
         let mut b = [0u8; 8];
         phys::read(f, &mut b);
-        check(u64::from_le_bytes(b) == f ^ i as u64, "frame contents were overwritten")?;
+        check(
+            u64::from_le_bytes(b) == f ^ i as u64,
+            "frame contents were overwritten",
+        )?;
     }
-    check(FRAMES.lock().free_frames() == before - 256, "free count did not drop by 256")?;
+    check(
+        FRAMES.lock().free_frames() == before - 256,
+        "free count did not drop by 256",
+    )?;
     for &f in &got {
         mm::free_frame(f);
     }
-    check(FRAMES.lock().free_frames() == before, "free count not restored")?;
-    check(FRAMES.lock().free(got[0]).is_err(), "double free not detected")?;
-    let c = FRAMES.lock().alloc_contiguous(16, 0x10000).ok_or("contiguous allocation failed")?;
+    check(
+        FRAMES.lock().free_frames() == before,
+        "free count not restored",
+    )?;
+    check(
+        FRAMES.lock().free(got[0]).is_err(),
+        "double free not detected",
+    )?;
+    let c = FRAMES
+        .lock()
+        .alloc_contiguous(16, 0x10000)
+        .ok_or("contiguous allocation failed")?;
     check(c % 0x10000 == 0, "contiguous block misaligned")?;
     for i in 0..16 {
         mm::free_frame(c + i * PAGE_SIZE);
     }
-    check(FRAMES.lock().free_frames() == before, "free count not restored after contiguous")
+    check(
+        FRAMES.lock().free_frames() == before,
+        "free count not restored after contiguous",
+    )
 }
 
 fn paging_map_unmap() -> TestResult {
@@ -91,50 +142,115 @@ fn paging_map_unmap() -> TestResult {
     let before = FRAMES.lock().free_frames();
     let f = mm::alloc_zeroed_frame().ok_or("no frame")?;
     let va = SCRATCH_BASE + 5 * PAGE_SIZE;
-    check(paging::translate(&Tables, root, va).is_none(), "scratch page already mapped")?;
-    paging::map(&mut Tables, root, va, f, PageSize::Size4K, Flags::WRITABLE | Flags::NO_EXECUTE).map_err(|e| format!("map: {e:?}"))?;
+    check(
+        paging::translate(&Tables, root, va).is_none(),
+        "scratch page already mapped",
+    )?;
+    paging::map(
+        &mut Tables,
+        root,
+        va,
+        f,
+        PageSize::Size4K,
+        Flags::WRITABLE | Flags::NO_EXECUTE,
+    )
+    .map_err(|e| format!("map: {e:?}"))?;
     let t = paging::translate(&Tables, root, va + 0x18).ok_or("not mapped after map")?;
     check(t.phys == f + 0x18, "translation wrong")?;
-    check(phys::write_mapped_u64(va + 0x18, SCRATCH_BASE, SCRATCH_BASE + SCRATCH_SIZE, 0x4d61_6368_5f52), "write refused")?;
-    check(phys::read_u64(f + 0x18) == 0x4d61_6368_5f52, "write through the new mapping not seen in the direct map")?;
-    check(phys::read_mapped_u64(va + 0x18, SCRATCH_BASE, SCRATCH_BASE + SCRATCH_SIZE) == Some(0x4d61_6368_5f52), "read back failed")?;
+    check(
+        phys::write_mapped_u64(
+            va + 0x18,
+            SCRATCH_BASE,
+            SCRATCH_BASE + SCRATCH_SIZE,
+            0x4d61_6368_5f52,
+        ),
+        "write refused",
+    )?;
+    check(
+        phys::read_u64(f + 0x18) == 0x4d61_6368_5f52,
+        "write through the new mapping not seen in the direct map",
+    )?;
+    check(
+        phys::read_mapped_u64(va + 0x18, SCRATCH_BASE, SCRATCH_BASE + SCRATCH_SIZE)
+            == Some(0x4d61_6368_5f52),
+        "read back failed",
+    )?;
     let got = paging::unmap(&mut Tables, root, va).map_err(|e| format!("unmap: {e:?}"))?;
     cpu::invlpg(va);
     check(got == f, "unmap returned another frame")?;
-    check(paging::translate(&Tables, root, va).is_none(), "still mapped after unmap")?;
+    check(
+        paging::translate(&Tables, root, va).is_none(),
+        "still mapped after unmap",
+    )?;
     mm::free_frame(f);
     // The scratch page table (allocated by `map`) stays; everything else is back.
-    check(FRAMES.lock().free_frames() + 2 >= before, "frames leaked by map/unmap")?;
+    check(
+        FRAMES.lock().free_frames() + 2 >= before,
+        "frames leaked by map/unmap",
+    )?;
     // Protections of the kernel's own mappings.
     let (kstart, text_end, rodata_end, _) = crate::arch::image_layout();
-    let text = paging::translate(&Tables, root, kstart).ok_or("text unmapped")?.flags;
-    let rodata = paging::translate(&Tables, root, text_end).ok_or("rodata unmapped")?.flags;
-    let data = paging::translate(&Tables, root, rodata_end).ok_or("data unmapped")?.flags;
-    let hhdm = paging::translate(&Tables, root, mm::HHDM_BASE + 0x10_0000).ok_or("direct map missing")?.flags;
-    check(!text.contains(Flags::WRITABLE) && !text.contains(Flags::NO_EXECUTE), "text must be R+X")?;
-    check(!rodata.contains(Flags::WRITABLE) && rodata.contains(Flags::NO_EXECUTE), "rodata must be R+NX")?;
-    check(data.contains(Flags::WRITABLE) && data.contains(Flags::NO_EXECUTE), "data must be RW+NX")?;
-    check(hhdm.contains(Flags::NO_EXECUTE) && !hhdm.contains(Flags::USER), "direct map must be NX, kernel-only")?;
+    let text = paging::translate(&Tables, root, kstart)
+        .ok_or("text unmapped")?
+        .flags;
+    let rodata = paging::translate(&Tables, root, text_end)
+        .ok_or("rodata unmapped")?
+        .flags;
+    let data = paging::translate(&Tables, root, rodata_end)
+        .ok_or("data unmapped")?
+        .flags;
+    let hhdm = paging::translate(&Tables, root, mm::HHDM_BASE + 0x10_0000)
+        .ok_or("direct map missing")?
+        .flags;
+    check(
+        !text.contains(Flags::WRITABLE) && !text.contains(Flags::NO_EXECUTE),
+        "text must be R+X",
+    )?;
+    check(
+        !rodata.contains(Flags::WRITABLE) && rodata.contains(Flags::NO_EXECUTE),
+        "rodata must be R+NX",
+    )?;
+    check(
+        data.contains(Flags::WRITABLE) && data.contains(Flags::NO_EXECUTE),
+        "data must be RW+NX",
+    )?;
+    check(
+        hhdm.contains(Flags::NO_EXECUTE) && !hhdm.contains(Flags::USER),
+        "direct map must be NX, kernel-only",
+    )?;
     check(cpu::read_cr0() & (1 << 16) != 0, "CR0.WP is off")?;
     check(cpu::rdmsr(0xc000_0080) & (1 << 11) != 0, "EFER.NXE is off")?;
-    check(cpu::read_cr3() & paging::ADDR_MASK == root, "not running on the kernel's tables")
+    check(
+        cpu::read_cr3() & paging::ADDR_MASK == root,
+        "not running on the kernel's tables",
+    )
 }
 
 fn heap_in_use() -> TestResult {
     let (used0, free0) = heap::stats();
-    kprintln!("  heap: {} KiB used, {} KiB free", used0 / 1024, free0 / 1024);
+    kprintln!(
+        "  heap: {} KiB used, {} KiB free",
+        used0 / 1024,
+        free0 / 1024
+    );
     {
         let mut v: Vec<u64> = Vec::new();
         for i in 0..100_000u64 {
             v.push(i * 3);
         }
-        check(v.iter().enumerate().all(|(i, &x)| x == i as u64 * 3), "vector contents")?;
+        check(
+            v.iter().enumerate().all(|(i, &x)| x == i as u64 * 3),
+            "vector contents",
+        )?;
         let b = Box::new([7u8; 4096]);
         let mut m = BTreeMap::new();
         for i in 0..1000u32 {
             m.insert(i, format!("value {i}"));
         }
-        check(m.get(&999).map(String::as_str) == Some("value 999"), "map contents")?;
+        check(
+            m.get(&999).map(String::as_str) == Some("value 999"),
+            "map contents",
+        )?;
         check(b.iter().all(|&x| x == 7), "box contents")?;
         let (used1, _) = heap::stats();
         kprintln!("  heap while in use: {} KiB used", used1 / 1024);
@@ -145,17 +261,26 @@ fn heap_in_use() -> TestResult {
 }
 
 fn timer_ticks() -> TestResult {
-    kprintln!("  source {:?}, lapic count per tick {}", crate::timer_source(), timer::apic_count_per_tick());
+    kprintln!(
+        "  source {:?}, lapic count per tick {}",
+        crate::timer_source(),
+        timer::apic_count_per_tick()
+    );
     let start = TICKS.load(core::sync::atomic::Ordering::Relaxed);
     while TICKS.load(core::sync::atomic::Ordering::Relaxed) < start + 5 {
         cpu::enable_and_halt();
     }
-    kprintln!("  observed ticks {} -> {}", start, TICKS.load(core::sync::atomic::Ordering::Relaxed));
+    kprintln!(
+        "  observed ticks {} -> {}",
+        start,
+        TICKS.load(core::sync::atomic::Ordering::Relaxed)
+    );
     Ok(())
 }
 
 fn sse_across_interrupts() -> TestResult {
-    let pattern: [u64; 16] = core::array::from_fn(|i| 0x0123_4567_89ab_cdef ^ (i as u64 * 0x1111_1111));
+    let pattern: [u64; 16] =
+        core::array::from_fn(|i| 0x0123_4567_89ab_cdef ^ (i as u64 * 0x1111_1111));
     let mut out = [0u64; 16];
     crate::arch::cpu::sse_roundtrip_through_interrupts(&pattern, &mut out, 3);
     check(out == pattern, "xmm0-7 changed across timer interrupts")
@@ -164,7 +289,10 @@ fn sse_across_interrupts() -> TestResult {
 fn breakpoint() -> TestResult {
     let b = BREAKPOINTS.load(core::sync::atomic::Ordering::Relaxed);
     cpu::breakpoint();
-    check(BREAKPOINTS.load(core::sync::atomic::Ordering::Relaxed) == b + 1, "breakpoint not reported")
+    check(
+        BREAKPOINTS.load(core::sync::atomic::Ordering::Relaxed) == b + 1,
+        "breakpoint not reported",
+    )
 }
 
 /// What a user test program is expected to do.
@@ -176,37 +304,180 @@ struct Expect {
 
 fn pf(o: &Outcome, bits: u64) -> Option<u64> {
     match *o {
-        Outcome::Fault { vector: 14, error, cr2, .. } if error & bits == bits && error & 4 != 0 => Some(cr2),
+        Outcome::Fault {
+            vector: 14,
+            error,
+            cr2,
+            ..
+        } if error & bits == bits && error & 4 != 0 => Some(cr2),
         _ => None,
     }
 }
 
 const EXPECT: &[Expect] = &[
-    Expect { name: "hello", why: "terminate itself", ok: |o| *o == Outcome::Terminated },
-    Expect { name: "traps", why: "terminate itself", ok: |o| *o == Outcome::Terminated },
-    Expect { name: "garbage", why: "terminate itself", ok: |o| *o == Outcome::Terminated },
-    Expect { name: "fault_null", why: "#PF writing address 0", ok: |o| pf(o, 2) == Some(0) },
-    Expect { name: "fault_kernel", why: "#PF (protection) reading kernel text", ok: |o| pf(o, 1) == Some(0xffff_ffff_8020_0000) },
-    Expect { name: "fault_wp", why: "#PF (protection, write) on its own text", ok: |o| pf(o, 3).is_some() },
-    Expect { name: "fault_nx", why: "#PF (instruction fetch) on its stack", ok: |o| pf(o, 0x11).is_some() },
-    Expect { name: "fault_div", why: "#DE", ok: |o| matches!(o, Outcome::Fault { vector: 0, .. }) },
-    Expect { name: "fault_ud", why: "#UD", ok: |o| matches!(o, Outcome::Fault { vector: 6, .. }) },
-    Expect { name: "fault_noncanon", why: "#GP jumping to a non-canonical address", ok: |o| matches!(o, Outcome::Fault { vector: 13, .. }) },
-    Expect { name: "priv_hlt", why: "#GP on hlt", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0, .. }) },
-    Expect { name: "priv_cli", why: "#GP on cli", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0, .. }) },
-    Expect { name: "priv_io", why: "#GP on out to the debug-exit port", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0, .. }) },
-    Expect { name: "priv_cr3", why: "#GP on mov to cr3", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0, .. }) },
-    Expect { name: "priv_wrmsr", why: "#GP on wrmsr", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0, .. }) },
+    Expect {
+        name: "hello",
+        why: "terminate itself",
+        ok: |o| *o == Outcome::Terminated,
+    },
+    Expect {
+        name: "traps",
+        why: "terminate itself",
+        ok: |o| *o == Outcome::Terminated,
+    },
+    Expect {
+        name: "garbage",
+        why: "terminate itself",
+        ok: |o| *o == Outcome::Terminated,
+    },
+    Expect {
+        name: "fault_null",
+        why: "#PF writing address 0",
+        ok: |o| pf(o, 2) == Some(0),
+    },
+    Expect {
+        name: "fault_kernel",
+        why: "#PF (protection) reading kernel text",
+        ok: |o| pf(o, 1) == Some(0xffff_ffff_8020_0000),
+    },
+    Expect {
+        name: "fault_wp",
+        why: "#PF (protection, write) on its own text",
+        ok: |o| pf(o, 3).is_some(),
+    },
+    Expect {
+        name: "fault_nx",
+        why: "#PF (instruction fetch) on its stack",
+        ok: |o| pf(o, 0x11).is_some(),
+    },
+    Expect {
+        name: "fault_div",
+        why: "#DE",
+        ok: |o| matches!(o, Outcome::Fault { vector: 0, .. }),
+    },
+    Expect {
+        name: "fault_ud",
+        why: "#UD",
+        ok: |o| matches!(o, Outcome::Fault { vector: 6, .. }),
+    },
+    Expect {
+        name: "fault_noncanon",
+        why: "#GP jumping to a non-canonical address",
+        ok: |o| matches!(o, Outcome::Fault { vector: 13, .. }),
+    },
+    Expect {
+        name: "priv_hlt",
+        why: "#GP on hlt",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0,
+                    ..
+                }
+            )
+        },
+    },
+    Expect {
+        name: "priv_cli",
+        why: "#GP on cli",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0,
+                    ..
+                }
+            )
+        },
+    },
+    Expect {
+        name: "priv_io",
+        why: "#GP on out to the debug-exit port",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0,
+                    ..
+                }
+            )
+        },
+    },
+    Expect {
+        name: "priv_cr3",
+        why: "#GP on mov to cr3",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0,
+                    ..
+                }
+            )
+        },
+    },
+    Expect {
+        name: "priv_wrmsr",
+        why: "#GP on wrmsr",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0,
+                    ..
+                }
+            )
+        },
+    },
     // The SDM's error code is 0x402 (IDT index 0x80); QEMU's TCG reports 0x802 (16-byte stride).
-    Expect { name: "priv_int80", why: "#GP on int $0x80 (IDT error code 0x402, QEMU TCG 0x802)", ok: |o| matches!(o, Outcome::Fault { vector: 13, error: 0x402 | 0x802, .. }) },
-    Expect { name: "stack_overflow", why: "#PF below its stack", ok: |o| pf(o, 2).is_some_and(|a| a < task::USER_STACK_TOP - task::USER_STACK_PAGES * PAGE_SIZE) },
-    Expect { name: "spin", why: "end by the time limit", ok: |o| *o == Outcome::TimeLimit },
+    Expect {
+        name: "priv_int80",
+        why: "#GP on int $0x80 (IDT error code 0x402, QEMU TCG 0x802)",
+        ok: |o| {
+            matches!(
+                o,
+                Outcome::Fault {
+                    vector: 13,
+                    error: 0x402 | 0x802,
+                    ..
+                }
+            )
+        },
+    },
+    Expect {
+        name: "stack_overflow",
+        why: "#PF below its stack",
+        ok: |o| {
+            pf(o, 2).is_some_and(|a| a < task::USER_STACK_TOP - task::USER_STACK_PAGES * PAGE_SIZE)
+        },
+    },
+    Expect {
+        name: "spin",
+        why: "end by the time limit",
+        ok: |o| *o == Outcome::TimeLimit,
+    },
 ];
 
 fn user_program(p: &Program, e: &Expect) -> TestResult {
     let r = task::run(&p.name, p.image).map_err(|err| format!("load: {err:?}"))?;
-    kprintln!("  outcome {:?}, {} traps ({} unimplemented), {} ticks, leaked frames {}", r.outcome, r.traps, r.invalid_traps, r.ticks, r.leaked_frames);
-    check(r.leaked_frames == 0, "the task's frames were not all returned")?;
+    kprintln!(
+        "  outcome {:?}, {} traps ({} unimplemented), {} ticks, leaked frames {}",
+        r.outcome,
+        r.traps,
+        r.invalid_traps,
+        r.ticks,
+        r.leaked_frames
+    );
+    check(
+        r.leaked_frames == 0,
+        "the task's frames were not all returned",
+    )?;
     if (e.ok)(&r.outcome) {
         Ok(())
     } else {
@@ -243,11 +514,19 @@ pub fn run(bi: &BootInfo, programs: &[Program]) -> ! {
         let name = format!("user_{}", e.name);
         match programs.iter().find(|p| p.name == e.name) {
             Some(prog) => run_one(&name, p, f, || user_program(prog, e)),
-            None => run_one(&name, p, f, || Err(String::from("program missing from the boot modules"))),
+            None => run_one(&name, p, f, || {
+                Err(String::from("program missing from the boot modules"))
+            }),
         }
     }
-    for prog in programs.iter().filter(|p| !EXPECT.iter().any(|e| e.name == p.name)) {
-        kprintln!("[test] note: module {} has no expectation and was not run", prog.name);
+    for prog in programs
+        .iter()
+        .filter(|p| !EXPECT.iter().any(|e| e.name == p.name))
+    {
+        kprintln!(
+            "[test] note: module {} has no expectation and was not run",
+            prog.name
+        );
     }
     kprintln!("[test] guest tsc at end {}", cpu::rdtsc());
     kprintln!("[test] done: {passed} passed, {failed} failed");

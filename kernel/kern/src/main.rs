@@ -62,13 +62,20 @@ impl PhysMemory for BootMemory {
 /// the higher half, on the stub's page tables.
 #[no_mangle]
 extern "C" fn boot32_main(path: u32, info: u32, magic: u32) -> ! {
-    let protocol = if path == 1 { BootProtocol::Pvh } else { BootProtocol::Multiboot2 };
+    let protocol = if path == 1 {
+        BootProtocol::Pvh
+    } else {
+        BootProtocol::Multiboot2
+    };
     first_line(protocol);
     phys::set_window(mm::HHDM_BASE, 0x1_0000_0000);
     let parsed = match protocol {
         BootProtocol::Pvh => mach_r_boot::pvh::parse(&BootMemory, u64::from(info)),
         _ => {
-            assert!(magic == mach_r_boot::multiboot2::BOOTLOADER_MAGIC, "bad Multiboot2 magic {magic:#x}");
+            assert!(
+                magic == mach_r_boot::multiboot2::BOOTLOADER_MAGIC,
+                "bad Multiboot2 magic {magic:#x}"
+            );
             mach_r_boot::multiboot2::parse(&BootMemory, u64::from(info))
         }
     };
@@ -85,7 +92,8 @@ mod limine_boot {
     use super::*;
     use limine::memory_map::EntryType;
     use limine::request::{
-        ExecutableAddressRequest, ExecutableCmdlineRequest, HhdmRequest, MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+        ExecutableAddressRequest, ExecutableCmdlineRequest, HhdmRequest, MemoryMapRequest,
+        ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
     };
     use limine::BaseRevision;
 
@@ -134,15 +142,32 @@ mod limine_boot {
     #[no_mangle]
     extern "C" fn limine_main() -> ! {
         first_line(BootProtocol::Limine);
-        assert!(BASE_REVISION.is_supported(), "the loader does not support Limine base revision 2");
+        assert!(
+            BASE_REVISION.is_supported(),
+            "the loader does not support Limine base revision 2"
+        );
         let hhdm = HHDM.get_response().expect("no HHDM response").offset();
         let mut bi = BootInfo::new(BootProtocol::Limine);
         let map = MEMORY_MAP.get_response().expect("no memory map response");
         for e in map.entries() {
-            bi.push_region(mach_r_boot::MemoryRegion { base: e.base, len: e.length, kind: kind(e.entry_type) });
+            bi.push_region(mach_r_boot::MemoryRegion {
+                base: e.base,
+                len: e.length,
+                kind: kind(e.entry_type),
+            });
         }
-        phys::set_window(hhdm, bi.regions().iter().map(|r| r.end()).max().unwrap_or(0).max(0x1_0000_0000));
-        let addr = ADDRESS.get_response().expect("no executable address response");
+        phys::set_window(
+            hhdm,
+            bi.regions()
+                .iter()
+                .map(|r| r.end())
+                .max()
+                .unwrap_or(0)
+                .max(0x1_0000_0000),
+        );
+        let addr = ADDRESS
+            .get_response()
+            .expect("no executable address response");
         bi.kernel_phys_base = addr.physical_base();
         bi.kernel_virt_base = addr.virtual_base();
         bi.hhdm_offset = hhdm;
@@ -185,40 +210,71 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
     let mut out = Vec::new();
     for m in bi.modules() {
         let Some(data) = phys::static_slice(m.phys, m.len) else {
-            kprintln!("[boot] module at {:#x} outside the direct map, ignored", m.phys);
+            kprintln!(
+                "[boot] module at {:#x} outside the direct map, ignored",
+                m.phys
+            );
             continue;
         };
         if archive::is_ustar(data) {
             for e in archive::entries(data) {
                 match e {
-                    Ok(e) => out.push(Program { name: String::from_utf8_lossy(base_name(e.name)).into_owned(), image: e.data }),
+                    Ok(e) => out.push(Program {
+                        name: String::from_utf8_lossy(base_name(e.name)).into_owned(),
+                        image: e.data,
+                    }),
                     Err(err) => kprintln!("[boot] archive error {err:?}"),
                 }
             }
         } else {
-            out.push(Program { name: String::from_utf8_lossy(base_name(m.name())).into_owned(), image: data });
+            out.push(Program {
+                name: String::from_utf8_lossy(base_name(m.name())).into_owned(),
+                image: data,
+            });
         }
     }
     out
 }
 
 fn kmain(bi: BootInfo) -> ! {
-    kprintln!("[boot] command line: {}", core::str::from_utf8(bi.cmdline()).unwrap_or("?"));
+    kprintln!(
+        "[boot] command line: {}",
+        core::str::from_utf8(bi.cmdline()).unwrap_or("?")
+    );
     for r in bi.regions() {
-        kprintln!("[boot] memory {:#014x}-{:#014x} {:?}", r.base, r.end(), r.kind);
+        kprintln!(
+            "[boot] memory {:#014x}-{:#014x} {:?}",
+            r.base,
+            r.end(),
+            r.kind
+        );
     }
     for m in bi.modules() {
-        kprintln!("[boot] module {:#x} {} bytes {}", m.phys, m.len, core::str::from_utf8(m.name()).unwrap_or("?"));
+        kprintln!(
+            "[boot] module {:#x} {} bytes {}",
+            m.phys,
+            m.len,
+            core::str::from_utf8(m.name()).unwrap_or("?")
+        );
     }
     gdt::init();
     idt::init();
     mm::init(&bi);
     let f = mm::FRAMES.lock();
-    kprintln!("[boot] {} MiB free in {} frames; {} MiB above 4 GiB ignored; direct map up to {:#x}", f.free_frames() >> 8, f.free_frames(), f.ignored_bytes() >> 20, mm::hhdm_top());
+    kprintln!(
+        "[boot] {} MiB free in {} frames; {} MiB above 4 GiB ignored; direct map up to {:#x}",
+        f.free_frames() >> 8,
+        f.free_frames(),
+        f.ignored_bytes() >> 20,
+        mm::hhdm_top()
+    );
     drop(f);
     usermode::init();
     let source = timer::init(cmdline::value(bi.cmdline(), b"timer") == Some(b"pit"));
-    TIMER_SOURCE.store(if source == timer::Source::Lapic { 1 } else { 2 }, Ordering::Relaxed);
+    TIMER_SOURCE.store(
+        if source == timer::Source::Lapic { 1 } else { 2 },
+        Ordering::Relaxed,
+    );
     kprintln!("[boot] timer: {:?} at {} Hz", source, timer::HZ);
     cpu::enable_interrupts();
     let progs = programs(&bi);
@@ -227,10 +283,18 @@ fn kmain(bi: BootInfo) -> ! {
         ktest::run(&bi, &progs);
     }
     let bench = cmdline::has_flag(bi.cmdline(), b"bench");
-    for p in progs.iter().filter(|p| !bench || p.name.starts_with("bench")) {
+    for p in progs
+        .iter()
+        .filter(|p| !bench || p.name.starts_with("bench"))
+    {
         kprintln!("[run] {}", p.name);
         match task::run(&p.name, p.image) {
-            Ok(r) => kprintln!("[run] {} ended: {:?} after {} traps", p.name, r.outcome, r.traps),
+            Ok(r) => kprintln!(
+                "[run] {} ended: {:?} after {} traps",
+                p.name,
+                r.outcome,
+                r.traps
+            ),
             Err(e) => kprintln!("[run] {} not started: {:?}", p.name, e),
         }
     }

@@ -9,11 +9,11 @@
 
 use crate::arch::{cpu, phys};
 use crate::sync::IrqLock;
+use core::sync::atomic::{AtomicU64, Ordering};
 use mach_r_boot::{BootInfo, MemoryKind};
 use mach_r_mm::frame::FrameAllocator;
 use mach_r_mm::paging::{self, Flags, PageSize, TableMemory};
 use mach_r_mm::{align_up, LARGE_PAGE_SIZE, PAGE_SIZE};
-use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Base of the kernel's direct map.
 pub const HHDM_BASE: u64 = 0xffff_8000_0000_0000;
@@ -80,7 +80,11 @@ pub fn hhdm_top() -> u64 {
 /// Fills the frame allocator from the memory map and reserves what is in use.
 fn init_frames(boot: &BootInfo, image_size: u64) {
     let mut f = FRAMES.lock();
-    for r in boot.regions().iter().filter(|r| r.kind == MemoryKind::Usable) {
+    for r in boot
+        .regions()
+        .iter()
+        .filter(|r| r.kind == MemoryKind::Usable)
+    {
         f.add_region(r.base, r.len);
     }
     f.reserve(0, 0x10_0000);
@@ -128,18 +132,38 @@ pub fn init(boot: &BootInfo) {
         } else {
             Flags::GLOBAL | Flags::NO_EXECUTE | Flags::WRITABLE
         };
-        paging::map(&mut t, root, va, boot.kernel_phys_base + (va - kstart), PageSize::Size4K, flags).expect("kernel image map");
+        paging::map(
+            &mut t,
+            root,
+            va,
+            boot.kernel_phys_base + (va - kstart),
+            PageSize::Size4K,
+            flags,
+        )
+        .expect("kernel image map");
         va += PAGE_SIZE;
     }
     let mut va = HEAP_BASE;
     while va < HEAP_BASE + HEAP_SIZE {
         let f = alloc_zeroed_frame().expect("no frame for the heap");
-        paging::map(&mut t, root, va, f, PageSize::Size4K, Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL).expect("heap map");
+        paging::map(
+            &mut t,
+            root,
+            va,
+            f,
+            PageSize::Size4K,
+            Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL,
+        )
+        .expect("heap map");
         va += PAGE_SIZE;
     }
     // The scratch window's PDPT exists before any task copies the kernel half.
     let scratch_pdpt = t.alloc_table().expect("no frame for the scratch PDPT");
-    t.write(root, paging::indices(SCRATCH_BASE)[0], scratch_pdpt | Flags::PRESENT.0 | Flags::WRITABLE.0);
+    t.write(
+        root,
+        paging::indices(SCRATCH_BASE)[0],
+        scratch_pdpt | Flags::PRESENT.0 | Flags::WRITABLE.0,
+    );
 
     KERNEL_ROOT.store(root, Ordering::Relaxed);
     HHDM_TOP.store(top, Ordering::Relaxed);

@@ -21,7 +21,10 @@ unsafe impl<T: Send> Sync for IrqLock<T> {}
 impl<T> IrqLock<T> {
     /// A new unlocked value.
     pub const fn new(value: T) -> Self {
-        IrqLock { locked: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        IrqLock {
+            locked: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
     }
 
     /// Disables interrupts and takes the lock.
@@ -31,7 +34,10 @@ impl<T> IrqLock<T> {
         if self.locked.swap(true, Ordering::Acquire) {
             panic!("IrqLock re-entered (lock taken in an interrupt handler while held)");
         }
-        IrqGuard { lock: self, were_enabled }
+        IrqGuard {
+            lock: self,
+            were_enabled,
+        }
     }
 }
 

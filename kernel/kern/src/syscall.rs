@@ -56,7 +56,9 @@ enum Action {
 extern "C" fn syscall_entry_rust(frame: &mut TrapFrame) {
     debug_assert_eq!(frame.vector, usermode::SYSCALL_VECTOR);
     let number = frame.rax as i64;
-    let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    let args = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
     let action = task::with_current(|t| {
         t.traps += 1;
         dispatch(t, number, args)
@@ -116,8 +118,12 @@ fn thread_switch(t: &Task, thread: u64, option: u64) -> u64 {
     if option > 2 {
         return KERN_INVALID_ARGUMENT;
     }
-    let Ok(name) = u32::try_from(thread) else { return KERN_INVALID_ARGUMENT };
-    if name != MACH_PORT_NULL && !matches!(t.ports.lookup(name), Some(e) if e.object == Object::Thread) {
+    let Ok(name) = u32::try_from(thread) else {
+        return KERN_INVALID_ARGUMENT;
+    };
+    if name != MACH_PORT_NULL
+        && !matches!(t.ports.lookup(name), Some(e) if e.object == Object::Thread)
+    {
         return KERN_INVALID_ARGUMENT;
     }
     KERN_SUCCESS
@@ -125,7 +131,10 @@ fn thread_switch(t: &Task, thread: u64, option: u64) -> u64 {
 
 /// `syscall_task_terminate(task)`: only a task's own task port is accepted.
 fn task_terminate(t: &Task, task_name: u64) -> Action {
-    match u32::try_from(task_name).ok().and_then(|n| t.ports.lookup(n)) {
+    match u32::try_from(task_name)
+        .ok()
+        .and_then(|n| t.ports.lookup(n))
+    {
         Some(e) if e.object == Object::Task && e.right == Right::Send => Action::Terminate,
         _ => Action::Return(KERN_INVALID_ARGUMENT),
     }

@@ -150,7 +150,7 @@ pub fn user_backtrace(rip: u64, mut rbp: u64) {
     print_raw(format_args!("  user backtrace: {rip:#x}"));
     for _ in 0..16 {
         let mut w = [0u8; 16];
-        if rbp == 0 || rbp % 8 != 0 || !uaccess::copy_in(root, rbp, &mut w) {
+        if rbp == 0 || !rbp.is_multiple_of(8) || !uaccess::copy_in(root, rbp, &mut w) {
             break;
         }
         let next = u64::from_le_bytes(w[..8].try_into().unwrap_or([0; 8]));
@@ -167,18 +167,36 @@ pub fn user_backtrace(rip: u64, mut rbp: u64) {
     print_raw(format_args!("\n"));
 }
 
-fn map_user_page(root: u64, va: u64, flags: Flags, contents: &[(u64, &[u8])]) -> Result<(), LoadError> {
+fn map_user_page(
+    root: u64,
+    va: u64,
+    flags: Flags,
+    contents: &[(u64, &[u8])],
+) -> Result<(), LoadError> {
     let f = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
     for (off, bytes) in contents {
         phys::write(f + off, bytes);
     }
-    paging::map(&mut Tables, root, va, f, PageSize::Size4K, flags | Flags::USER).map_err(|e| {
+    paging::map(
+        &mut Tables,
+        root,
+        va,
+        f,
+        PageSize::Size4K,
+        flags | Flags::USER,
+    )
+    .map_err(|e| {
         mm::free_frame(f);
         LoadError::Map(e)
     })
 }
 
-fn build_space(root: u64, image: &[u8], plan: &mach_r_elf::LoadPlan, name: &str) -> Result<u64, LoadError> {
+fn build_space(
+    root: u64,
+    image: &[u8],
+    plan: &mach_r_elf::LoadPlan,
+    name: &str,
+) -> Result<u64, LoadError> {
     for seg in plan.segments() {
         let mut flags = Flags::EMPTY;
         if seg.write {
@@ -192,7 +210,11 @@ fn build_space(root: u64, image: &[u8], plan: &mach_r_elf::LoadPlan, name: &str)
         while page < seg.page_end() {
             let (lo, hi) = (page.max(file_lo), (page + PAGE_SIZE).min(file_hi));
             let src_lo = (seg.offset + lo.saturating_sub(seg.vaddr)) as usize;
-            let bytes: &[u8] = if lo < hi { &image[src_lo..src_lo + (hi - lo) as usize] } else { &[] };
+            let bytes: &[u8] = if lo < hi {
+                &image[src_lo..src_lo + (hi - lo) as usize]
+            } else {
+                &[]
+            };
             map_user_page(root, page, flags, &[(lo.saturating_sub(page), bytes)])?;
             page += PAGE_SIZE;
         }
@@ -202,7 +224,12 @@ fn build_space(root: u64, image: &[u8], plan: &mach_r_elf::LoadPlan, name: &str)
     let name_at = top - 64;
     let sp = (name_at - 4 * 8) & !15;
     for i in 0..USER_STACK_PAGES {
-        map_user_page(root, top - (i + 1) * PAGE_SIZE, Flags::WRITABLE | Flags::NO_EXECUTE, &[])?;
+        map_user_page(
+            root,
+            top - (i + 1) * PAGE_SIZE,
+            Flags::WRITABLE | Flags::NO_EXECUTE,
+            &[],
+        )?;
     }
     let mut init = [0u8; 32];
     init[0..8].copy_from_slice(&1u64.to_le_bytes());
@@ -238,8 +265,24 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
             return Err(e);
         }
     };
-    let frame = TrapFrame { rip: plan.entry, cs: gdt::USER_CS, rflags: 0x202, rsp: sp, ss: gdt::USER_DS, ..TrapFrame::default() };
-    *CURRENT.lock() = Some(Task { name: String::from(name), root, ports: PortSpace::new(), ticks: 0, traps: 0, invalid_traps: 0, outcome: None, at_line_start: true });
+    let frame = TrapFrame {
+        rip: plan.entry,
+        cs: gdt::USER_CS,
+        rflags: 0x202,
+        rsp: sp,
+        ss: gdt::USER_DS,
+        ..TrapFrame::default()
+    };
+    *CURRENT.lock() = Some(Task {
+        name: String::from(name),
+        root,
+        ports: PortSpace::new(),
+        ticks: 0,
+        traps: 0,
+        invalid_traps: 0,
+        outcome: None,
+        at_line_start: true,
+    });
     mm::switch_to(root);
     let code = usermode::enter_user(&frame);
     mm::switch_to(kroot);
@@ -249,9 +292,18 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
         (EXIT_TERMINATED, None) => Outcome::Terminated,
         (c, None) => panic!("task {name} ended with code {c} and no outcome"),
     };
-    let report = Report { outcome, ticks: task.ticks, traps: task.traps, invalid_traps: task.invalid_traps, leaked_frames: 0 };
+    let report = Report {
+        outcome,
+        ticks: task.ticks,
+        traps: task.traps,
+        invalid_traps: task.invalid_traps,
+        leaked_frames: 0,
+    };
     drop(task);
     destroy(root);
     let free_after = FRAMES.lock().free_frames() as i64;
-    Ok(Report { leaked_frames: free_before - free_after, ..report })
+    Ok(Report {
+        leaked_frames: free_before - free_after,
+        ..report
+    })
 }

@@ -43,7 +43,7 @@ pub struct TrapFrame {
 
 impl TrapFrame {
     /// Whether the trap came from ring 3.
-    pub fn from_user(&self) -> bool {
+    pub fn is_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -96,8 +96,15 @@ pub fn kernel_backtrace(rip: u64, mut rbp: u64) {
     print_raw(format_args!("  backtrace: {rip:#x}"));
     let ranges = gdt::stack_ranges();
     for _ in 0..16 {
-        let Some(&(lo, hi)) = ranges.iter().find(|(lo, hi)| rbp >= *lo && rbp < *hi) else { break };
-        let (Some(next), Some(ret)) = (crate::arch::phys::read_kernel_word(rbp, lo, hi), crate::arch::phys::read_kernel_word(rbp + 8, lo, hi)) else { break };
+        let Some(&(lo, hi)) = ranges.iter().find(|(lo, hi)| rbp >= *lo && rbp < *hi) else {
+            break;
+        };
+        let (Some(next), Some(ret)) = (
+            crate::arch::phys::read_kernel_word(rbp, lo, hi),
+            crate::arch::phys::read_kernel_word(rbp + 8, lo, hi),
+        ) else {
+            break;
+        };
         if ret == 0 {
             break;
         }
@@ -127,7 +134,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
     if v == u64::from(timer::TIMER_VECTOR) {
         TICKS.fetch_add(1, Ordering::Relaxed);
         timer::end_of_interrupt();
-        if frame.from_user() && task::charge_tick() {
+        if frame.is_from_user() && task::charge_tick() {
             kill_current(frame, task::Outcome::TimeLimit);
         }
         return;
@@ -140,9 +147,13 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         return;
     }
     let (mnemonic, name) = exception_name(v);
-    if frame.from_user() {
+    if frame.is_from_user() {
         let cr2 = cpu::read_cr2();
-        let detail = if v == 14 { page_fault_detail(frame.error) } else { "" };
+        let detail = if v == 14 {
+            page_fault_detail(frame.error)
+        } else {
+            ""
+        };
         let t = task::current_name();
         print_raw(format_args!(
             "[fault] task {t}: {name} ({mnemonic}, vector {v}) error {:#x} {detail} at rip {:#x}{}\n",
@@ -152,9 +163,20 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         ));
         print_registers(frame);
         task::user_backtrace(frame.rip, frame.rbp);
-        kill_current(frame, task::Outcome::Fault { vector: v, error: frame.error, rip: frame.rip, cr2 });
+        kill_current(
+            frame,
+            task::Outcome::Fault {
+                vector: v,
+                error: frame.error,
+                rip: frame.rip,
+                cr2,
+            },
+        );
     }
-    print_raw(format_args!("[kernel] {name} ({mnemonic}, vector {v}) in the kernel at rip {:#x}\n", frame.rip));
+    print_raw(format_args!(
+        "[kernel] {name} ({mnemonic}, vector {v}) in the kernel at rip {:#x}\n",
+        frame.rip
+    ));
     print_registers(frame);
     kernel_backtrace(frame.rip, frame.rbp);
     if v == 3 {

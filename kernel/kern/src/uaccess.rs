@@ -8,12 +8,19 @@ use alloc::vec::Vec;
 use mach_r_mm::paging::{translate, user_range_ok};
 use mach_r_mm::PAGE_SIZE;
 
-fn for_each_chunk(root: u64, va: u64, len: usize, mut f: impl FnMut(u64, usize, usize) -> bool) -> bool {
+fn for_each_chunk(
+    root: u64,
+    va: u64,
+    len: usize,
+    mut f: impl FnMut(u64, usize, usize) -> bool,
+) -> bool {
     let mut done = 0;
     while done < len {
         let cur = va + done as u64;
         let n = ((PAGE_SIZE - (cur & (PAGE_SIZE - 1))) as usize).min(len - done);
-        let Some(t) = translate(&Tables, root, cur) else { return false };
+        let Some(t) = translate(&Tables, root, cur) else {
+            return false;
+        };
         if !f(t.phys, done, n) {
             return false;
         }
@@ -27,7 +34,9 @@ pub fn copy_in(root: u64, va: u64, buf: &mut [u8]) -> bool {
     if !user_range_ok(&Tables, root, va, buf.len() as u64, false) {
         return false;
     }
-    for_each_chunk(root, va, buf.len(), |pa, off, n| phys::read(pa, &mut buf[off..off + n]))
+    for_each_chunk(root, va, buf.len(), |pa, off, n| {
+        phys::read(pa, &mut buf[off..off + n])
+    })
 }
 
 /// Copies `data` to user address `va` of the space `root`.
@@ -35,7 +44,9 @@ pub fn copy_out(root: u64, va: u64, data: &[u8]) -> bool {
     if !user_range_ok(&Tables, root, va, data.len() as u64, true) {
         return false;
     }
-    for_each_chunk(root, va, data.len(), |pa, off, n| phys::write(pa, &data[off..off + n]))
+    for_each_chunk(root, va, data.len(), |pa, off, n| {
+        phys::write(pa, &data[off..off + n])
+    })
 }
 
 /// Reads a NUL-terminated string of at most `max` bytes; `None` if it is unreadable or longer.

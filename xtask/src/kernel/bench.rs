@@ -18,26 +18,41 @@ pub fn run() -> Result<(), String> {
     println!("== bench kernel ==");
     let (mut first, mut total) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        let r = Qemu::pvh(&a.kernel, &a.test_tar, TEST_CMDLINE).run(Duration::from_secs(super::qemu::TEST_TIMEOUT_SECS))?;
+        let r = Qemu::pvh(&a.kernel, &a.test_tar, TEST_CMDLINE)
+            .run(Duration::from_secs(super::qemu::TEST_TIMEOUT_SECS))?;
         let v = judge(&r, "pvh");
         if !v.problems.is_empty() || v.tests.iter().any(|t| !t.passed) {
-            return Err(format!("the test boot failed during the benchmark: {:?}", v.problems));
+            return Err(format!(
+                "the test boot failed during the benchmark: {:?}",
+                v.problems
+            ));
         }
         first.push(r.first_line_secs.unwrap_or(f64::NAN));
         total.push(r.total_secs);
     }
     println!("boot via pvh (TCG, wall clock, median of 3): first serial line {:.3} s, end of the test run {:.3} s", median(&mut first), median(&mut total));
 
-    if Command::new("grub-mkrescue").arg("--version").output().is_ok() {
+    if Command::new("grub-mkrescue")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
         let isofile = out_dir().join("mach_r-grub-bench.iso");
         iso::grub(&a.kernel, &a.test_tar, TEST_CMDLINE, &isofile)?;
         let r = Qemu::cdrom(&isofile).run(Duration::from_secs(super::qemu::TEST_TIMEOUT_SECS))?;
         println!("boot via multiboot2 (GRUB ISO, one run): first serial line {:.3} s, end of the test run {:.3} s ({})", r.first_line_secs.unwrap_or(f64::NAN), r.total_secs, r.status_text());
     }
 
-    let r = Qemu::pvh(&a.kernel, &a.bench_tar, "bench").arg("-icount").arg("shift=0,sleep=off").run(Duration::from_secs(120))?;
+    let r = Qemu::pvh(&a.kernel, &a.bench_tar, "bench")
+        .arg("-icount")
+        .arg("shift=0,sleep=off")
+        .run(Duration::from_secs(120))?;
     if r.status != Some(EXIT_PASS) {
-        return Err(format!("the -icount benchmark boot failed ({}):\n{}", r.status_text(), r.transcript));
+        return Err(format!(
+            "the -icount benchmark boot failed ({}):\n{}",
+            r.status_text(),
+            r.transcript
+        ));
     }
     for line in r.transcript.lines() {
         if let Some(t) = line.strip_prefix("[boot] guest tsc ") {
@@ -55,7 +70,10 @@ pub fn run() -> Result<(), String> {
 fn gnumach_boot() {
     let gz = super::root().join(".cache/reference/root/boot/gnumach-1.8-amd64-up.gz");
     if !gz.is_file() {
-        println!("GNU Mach comparison skipped: {} not present (scripts/fetch-reference.sh)", gz.display());
+        println!(
+            "GNU Mach comparison skipped: {} not present (scripts/fetch-reference.sh)",
+            gz.display()
+        );
         return;
     }
     let dir = out_dir().join("gnumach");
@@ -64,7 +82,13 @@ fn gnumach_boot() {
     let elf32 = dir.join("gnumach.elf32");
     let ok = Command::new("sh")
         .arg("-c")
-        .arg(format!("gunzip -c '{}' > '{}' && objcopy -O elf32-i386 '{}' '{}'", gz.display(), elf.display(), elf.display(), elf32.display()))
+        .arg(format!(
+            "gunzip -c '{}' > '{}' && objcopy -O elf32-i386 '{}' '{}'",
+            gz.display(),
+            elf.display(),
+            elf.display(),
+            elf32.display()
+        ))
         .status()
         .is_ok_and(|s| s.success());
     if !ok {

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
 }
 
 fn fresh_dir(name: &str) -> Result<PathBuf, String> {
@@ -37,7 +39,11 @@ pub fn grub(kernel: &Path, module: &Path, cmdline: &str, out: &Path) -> Result<(
 }
 
 fn limine_tool(dir: &Path) -> PathBuf {
-    for c in [dir.join("limine"), dir.join("../../bin/limine"), dir.join("../bin/limine")] {
+    for c in [
+        dir.join("limine"),
+        dir.join("../../bin/limine"),
+        dir.join("../bin/limine"),
+    ] {
         if c.is_file() {
             return c;
         }
@@ -47,19 +53,35 @@ fn limine_tool(dir: &Path) -> PathBuf {
 
 /// The major version reported by `limine --version`.
 fn limine_major(tool: &Path) -> Result<u32, String> {
-    let out = Command::new(tool).arg("--version").output().map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+    let out = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace()
         .find_map(|w| w.split('.').next().and_then(|m| m.parse::<u32>().ok()))
-        .ok_or_else(|| format!("cannot read a version from `{} --version`: {text}", tool.display()))
+        .ok_or_else(|| {
+            format!(
+                "cannot read a version from `{} --version`: {text}",
+                tool.display()
+            )
+        })
 }
 
 /// A BIOS+UEFI Limine ISO.
-pub fn limine(dir: &Path, kernel: &Path, module: &Path, cmdline: &str, out: &Path) -> Result<(), String> {
+pub fn limine(
+    dir: &Path,
+    kernel: &Path,
+    module: &Path,
+    cmdline: &str,
+    out: &Path,
+) -> Result<(), String> {
     let tool = limine_tool(dir);
     let major = limine_major(&tool)?;
     if major < 8 {
-        return Err(format!("Limine {major}.x is not supported (need 8.x or later: base revision 2, limine.conf)"));
+        return Err(format!(
+            "Limine {major}.x is not supported (need 8.x or later: base revision 2, limine.conf)"
+        ));
     }
     let key = if major >= 9 { "path" } else { "kernel_path" };
     let root = fresh_dir("iso-limine")?;
@@ -69,7 +91,11 @@ pub fn limine(dir: &Path, kernel: &Path, module: &Path, cmdline: &str, out: &Pat
     std::fs::create_dir_all(&efi).map_err(|e| e.to_string())?;
     copy(kernel, &root.join("boot/mach_r.elf"))?;
     copy(module, &root.join("boot/user.tar"))?;
-    for f in ["limine-bios.sys", "limine-bios-cd.bin", "limine-uefi-cd.bin"] {
+    for f in [
+        "limine-bios.sys",
+        "limine-bios-cd.bin",
+        "limine-uefi-cd.bin",
+    ] {
         copy(&dir.join(f), &ldir.join(f))?;
     }
     copy(&dir.join("BOOTX64.EFI"), &efi.join("BOOTX64.EFI"))?;
@@ -77,7 +103,27 @@ pub fn limine(dir: &Path, kernel: &Path, module: &Path, cmdline: &str, out: &Pat
     std::fs::write(ldir.join("limine.conf"), conf).map_err(|e| e.to_string())?;
     run_cmd(
         Command::new("xorriso")
-            .args(["-as", "mkisofs", "-R", "-r", "-J", "-b", "boot/limine/limine-bios-cd.bin", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "-hfsplus", "-apm-block-size", "2048", "--efi-boot", "boot/limine/limine-uefi-cd.bin", "-efi-boot-part", "--efi-boot-image", "--protective-msdos-label"])
+            .args([
+                "-as",
+                "mkisofs",
+                "-R",
+                "-r",
+                "-J",
+                "-b",
+                "boot/limine/limine-bios-cd.bin",
+                "-no-emul-boot",
+                "-boot-load-size",
+                "4",
+                "-boot-info-table",
+                "-hfsplus",
+                "-apm-block-size",
+                "2048",
+                "--efi-boot",
+                "boot/limine/limine-uefi-cd.bin",
+                "-efi-boot-part",
+                "--efi-boot-image",
+                "--protective-msdos-label",
+            ])
             .arg(&root)
             .arg("-o")
             .arg(out)

@@ -14,7 +14,12 @@ pub const TEST_CMDLINE: &str = "test";
 
 /// The user programs: (program name in the archive, C source). `faults.c` is installed under
 /// every name its `main` dispatches on.
-const PROGRAMS: &[(&str, &str)] = &[("hello", "hello.c"), ("traps", "traps.c"), ("garbage", "garbage.c"), ("bench_null", "bench_null.c")];
+const PROGRAMS: &[(&str, &str)] = &[
+    ("hello", "hello.c"),
+    ("traps", "traps.c"),
+    ("garbage", "garbage.c"),
+    ("bench_null", "bench_null.c"),
+];
 const FAULT_NAMES: &[&str] = &[
     "fault_null",
     "fault_kernel",
@@ -35,7 +40,10 @@ const FAULT_NAMES: &[&str] = &[
 
 /// The repository root (parent of `xtask/`).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask has a parent directory").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent directory")
+        .to_path_buf()
 }
 
 /// `kernel/`.
@@ -50,7 +58,9 @@ pub fn out_dir() -> PathBuf {
 
 /// Runs a command, failing with its name when it cannot start or exits non-zero.
 pub fn run_cmd(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
     if status.success() {
         Ok(())
     } else {
@@ -63,9 +73,16 @@ pub fn build_kernel() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let dir = kernel_dir();
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&dir).args(["build", "--release", "--bin", "mach_r"]);
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--bin", "mach_r"]);
     // Variables set for the outer cargo must not leak into the freestanding build.
-    for v in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_BUILD_RUSTFLAGS"] {
+    for v in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_RUSTFLAGS",
+    ] {
         cmd.env_remove(v);
     }
     run_cmd(&mut cmd)?;
@@ -148,13 +165,24 @@ pub struct Artifacts {
 pub fn build_all() -> Result<Artifacts, String> {
     let kernel = build_kernel()?;
     let progs = build_user()?;
-    let (bench, tests): (Vec<_>, Vec<_>) = progs.into_iter().partition(|(n, _)| n.starts_with("bench"));
+    let (bench, tests): (Vec<_>, Vec<_>) =
+        progs.into_iter().partition(|(n, _)| n.starts_with("bench"));
     let test_tar = out_dir().join("user.tar");
     let bench_tar = out_dir().join("bench.tar");
     write_archive(&tests, &test_tar)?;
     write_archive(&bench, &bench_tar)?;
-    println!("kernel: {}\nuser programs: {} ({} programs)\nbenchmarks: {}", kernel.display(), test_tar.display(), tests.len(), bench_tar.display());
-    Ok(Artifacts { kernel, test_tar, bench_tar })
+    println!(
+        "kernel: {}\nuser programs: {} ({} programs)\nbenchmarks: {}",
+        kernel.display(),
+        test_tar.display(),
+        tests.len(),
+        bench_tar.display()
+    );
+    Ok(Artifacts {
+        kernel,
+        test_tar,
+        bench_tar,
+    })
 }
 
 /// How the test suite boots.
@@ -202,7 +230,9 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
         BootVia::Limine(dir) => {
             let dir = match dir {
                 Some(d) => d.clone(),
-                None => std::env::var_os("LIMINE_DIR").map(PathBuf::from).ok_or("--limine needs a directory or LIMINE_DIR")?,
+                None => std::env::var_os("LIMINE_DIR")
+                    .map(PathBuf::from)
+                    .ok_or("--limine needs a directory or LIMINE_DIR")?,
             };
             let iso = out_dir().join("mach_r-limine-test.iso");
             iso::limine(&dir, &a.kernel, &a.test_tar, TEST_CMDLINE, &iso)?;
@@ -215,7 +245,15 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
     std::fs::write(&log, &result.transcript).map_err(|e| format!("{}: {e}", log.display()))?;
     let verdict = qemu::judge(&result, protocol);
     for t in &verdict.tests {
-        println!("test kernel::{} ... {}", t.name, if t.passed { "ok".to_string() } else { format!("FAILED ({})", t.detail) });
+        println!(
+            "test kernel::{} ... {}",
+            t.name,
+            if t.passed {
+                "ok".to_string()
+            } else {
+                format!("FAILED ({})", t.detail)
+            }
+        );
     }
     for p in &verdict.problems {
         println!("problem: {p}");
@@ -223,7 +261,12 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
     let passed = verdict.tests.iter().filter(|t| t.passed).count();
     let failed = verdict.tests.len() - passed + verdict.problems.len();
     println!("serial transcript: {}", log.display());
-    println!("boot via {protocol}: first line after {:.2} s, run ended after {:.2} s, {}", result.first_line_secs.unwrap_or(f64::NAN), result.total_secs, result.status_text());
+    println!(
+        "boot via {protocol}: first line after {:.2} s, run ended after {:.2} s, {}",
+        result.first_line_secs.unwrap_or(f64::NAN),
+        result.total_secs,
+        result.status_text()
+    );
     println!("kernel: {passed} passed, {failed} failed");
     if failed == 0 && !verdict.tests.is_empty() {
         Ok(())
@@ -236,7 +279,12 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
 }
 
 /// `cargo xtask iso`.
-pub fn iso_command(grub: bool, limine: Option<PathBuf>, output: &Path, cmdline: &str) -> Result<(), String> {
+pub fn iso_command(
+    grub: bool,
+    limine: Option<PathBuf>,
+    output: &Path,
+    cmdline: &str,
+) -> Result<(), String> {
     let a = build_all()?;
     match (grub, limine) {
         (true, _) => iso::grub(&a.kernel, &a.test_tar, cmdline, output)?,

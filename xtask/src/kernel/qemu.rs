@@ -52,32 +52,73 @@ impl RunResult {
 }
 
 fn base_args() -> Vec<String> {
-    ["-m", "128M", "-serial", "stdio", "-display", "none", "-monitor", "none", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "-m",
+        "128M",
+        "-serial",
+        "stdio",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-no-reboot",
+        "-device",
+        "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 impl Qemu {
     /// PVH boot of `kernel` with `module` as the initrd.
     pub fn pvh(kernel: &Path, module: &Path, cmdline: &str) -> Qemu {
         let mut args = base_args();
-        args.extend(["-kernel".into(), kernel.display().to_string(), "-initrd".into(), module.display().to_string(), "-append".into(), cmdline.into()]);
-        Qemu { args, echo: false, marker: "Mach_R ".into() }
+        args.extend([
+            "-kernel".into(),
+            kernel.display().to_string(),
+            "-initrd".into(),
+            module.display().to_string(),
+            "-append".into(),
+            cmdline.into(),
+        ]);
+        Qemu {
+            args,
+            echo: false,
+            marker: "Mach_R ".into(),
+        }
     }
 
     /// `-kernel` boot without a module.
     pub fn kernel_only(kernel: &Path, cmdline: &str) -> Qemu {
         let mut args = base_args();
-        args.extend(["-kernel".into(), kernel.display().to_string(), "-append".into(), cmdline.into()]);
-        Qemu { args, echo: false, marker: "Mach_R ".into() }
+        args.extend([
+            "-kernel".into(),
+            kernel.display().to_string(),
+            "-append".into(),
+            cmdline.into(),
+        ]);
+        Qemu {
+            args,
+            echo: false,
+            marker: "Mach_R ".into(),
+        }
     }
 
     /// Boot from an ISO image.
     pub fn cdrom(iso: &Path) -> Qemu {
         let mut args = base_args();
-        args.extend(["-cdrom".into(), iso.display().to_string(), "-boot".into(), "d".into()]);
-        Qemu { args, echo: false, marker: "Mach_R ".into() }
+        args.extend([
+            "-cdrom".into(),
+            iso.display().to_string(),
+            "-boot".into(),
+            "d".into(),
+        ]);
+        Qemu {
+            args,
+            echo: false,
+            marker: "Mach_R ".into(),
+        }
     }
 
     /// Adds arguments.
@@ -95,7 +136,9 @@ impl Qemu {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start qemu-system-x86_64 (install it with scripts/setup.sh): {e}"))?;
+            .map_err(|e| {
+                format!("cannot start qemu-system-x86_64 (install it with scripts/setup.sh): {e}")
+            })?;
         let stdout = child.stdout.take().ok_or("no qemu stdout")?;
         let (tx, rx) = mpsc::channel();
         let reader = std::thread::spawn(move || {
@@ -137,7 +180,13 @@ impl Qemu {
         let status = child.wait().map_err(|e| format!("waiting for qemu: {e}"))?;
         let total_secs = start.elapsed().as_secs_f64();
         let _ = reader.join();
-        Ok(RunResult { transcript, status: status.code(), first_line_secs, total_secs, timed_out })
+        Ok(RunResult {
+            transcript,
+            status: status.code(),
+            first_line_secs,
+            total_secs,
+            timed_out,
+        })
     }
 }
 
@@ -187,11 +236,18 @@ pub struct Verdict {
 /// Judges a test transcript booted via `protocol`.
 pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
     let mut v = Verdict::default();
-    let lines: Vec<String> = r.transcript.lines().map(strip_escapes).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<String> = r
+        .transcript
+        .lines()
+        .map(strip_escapes)
+        .filter(|l| !l.is_empty())
+        .collect();
     let expected_first = format!("Mach_R {} booted via {protocol}", env!("CARGO_PKG_VERSION"));
     match lines.iter().find(|l| l.starts_with("Mach_R ")) {
         Some(l) if *l == expected_first => {}
-        Some(l) => v.problems.push(format!("first line is `{l}`, expected `{expected_first}`")),
+        Some(l) => v
+            .problems
+            .push(format!("first line is `{l}`, expected `{expected_first}`")),
         None => v.problems.push(format!("no `{expected_first}` line")),
     }
     let mut open: Option<String> = None;
@@ -199,17 +255,33 @@ pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
     for l in &lines {
         if let Some(name) = l.strip_prefix("[test] begin ") {
             if let Some(prev) = open.take() {
-                v.tests.push(TestVerdict { name: prev, passed: false, detail: "no result line".into() });
+                v.tests.push(TestVerdict {
+                    name: prev,
+                    passed: false,
+                    detail: "no result line".into(),
+                });
             }
             open = Some(name.trim().to_string());
         } else if let Some(name) = l.strip_prefix("[test] ok ") {
             let name = name.trim().to_string();
             let matched = open.take().is_some_and(|o| o == name);
-            v.tests.push(TestVerdict { passed: matched, detail: if matched { String::new() } else { "result without begin".into() }, name });
+            v.tests.push(TestVerdict {
+                passed: matched,
+                detail: if matched {
+                    String::new()
+                } else {
+                    "result without begin".into()
+                },
+                name,
+            });
         } else if let Some(rest) = l.strip_prefix("[test] FAIL ") {
             let (name, why) = rest.split_once(": ").unwrap_or((rest, ""));
             open = None;
-            v.tests.push(TestVerdict { name: name.trim().to_string(), passed: false, detail: why.to_string() });
+            v.tests.push(TestVerdict {
+                name: name.trim().to_string(),
+                passed: false,
+                detail: why.to_string(),
+            });
         } else if let Some(rest) = l.strip_prefix("[test] done: ") {
             done = Some(rest.to_string());
         } else if l.starts_with("[panic]") {
@@ -217,20 +289,29 @@ pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
         }
     }
     if let Some(name) = open {
-        v.tests.push(TestVerdict { name, passed: false, detail: "did not finish (crash or hang)".into() });
+        v.tests.push(TestVerdict {
+            name,
+            passed: false,
+            detail: "did not finish (crash or hang)".into(),
+        });
     }
     let passed = v.tests.iter().filter(|t| t.passed).count();
     let failed = v.tests.len() - passed;
     match done {
         None => v.problems.push("no `[test] done` line".into()),
-        Some(d) if d != format!("{passed} passed, {failed} failed") => v.problems.push(format!("kernel summary `{d}` disagrees with the transcript ({passed} passed, {failed} failed)")),
+        Some(d) if d != format!("{passed} passed, {failed} failed") => v.problems.push(format!(
+            "kernel summary `{d}` disagrees with the transcript ({passed} passed, {failed} failed)"
+        )),
         Some(_) => {}
     }
     let expected_status = if failed == 0 { EXIT_PASS } else { EXIT_FAIL };
     if r.timed_out {
         v.problems.push("QEMU timed out".into());
     } else if r.status != Some(expected_status) {
-        v.problems.push(format!("QEMU {}, expected debug-exit status {expected_status}", r.status_text()));
+        v.problems.push(format!(
+            "QEMU {}, expected debug-exit status {expected_status}",
+            r.status_text()
+        ));
     }
     v
 }
@@ -240,10 +321,20 @@ mod tests {
     use super::*;
 
     fn result(t: &str, status: i32) -> RunResult {
-        RunResult { transcript: t.into(), status: Some(status), first_line_secs: Some(0.1), total_secs: 1.0, timed_out: false }
+        RunResult {
+            transcript: t.into(),
+            status: Some(status),
+            first_line_secs: Some(0.1),
+            total_secs: 1.0,
+            timed_out: false,
+        }
     }
 
-    const FIRST: &str = concat!("\x1b[2J\x1b[01;01HMach_R ", env!("CARGO_PKG_VERSION"), " booted via pvh\r\n");
+    const FIRST: &str = concat!(
+        "\x1b[2J\x1b[01;01HMach_R ",
+        env!("CARGO_PKG_VERSION"),
+        " booted via pvh\r\n"
+    );
 
     #[test]
     fn a_clean_run_passes() {
@@ -256,7 +347,8 @@ mod tests {
 
     #[test]
     fn crashes_failures_and_lies_are_caught() {
-        let t = format!("{FIRST}[test] begin a\n[test] FAIL a: broken\n[test] begin b\n[panic] oops\n");
+        let t =
+            format!("{FIRST}[test] begin a\n[test] FAIL a: broken\n[test] begin b\n[panic] oops\n");
         let v = judge(&result(&t, EXIT_FAIL), "pvh");
         assert_eq!(v.tests.len(), 2);
         assert!(!v.tests[0].passed && v.tests[0].detail == "broken");
@@ -265,8 +357,11 @@ mod tests {
         assert!(v.problems.iter().any(|p| p.contains("no `[test] done`")));
         let lie = format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 5 passed, 0 failed\n");
         assert!(!judge(&result(&lie, EXIT_PASS), "pvh").problems.is_empty());
-        let wrong_exit = format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 1 passed, 0 failed\n");
+        let wrong_exit =
+            format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 1 passed, 0 failed\n");
         assert!(!judge(&result(&wrong_exit, 0), "pvh").problems.is_empty());
-        assert!(!judge(&result(&wrong_exit, EXIT_PASS), "multiboot2").problems.is_empty());
+        assert!(!judge(&result(&wrong_exit, EXIT_PASS), "multiboot2")
+            .problems
+            .is_empty());
     }
 }

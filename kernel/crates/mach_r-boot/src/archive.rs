@@ -72,7 +72,17 @@ impl<'a> Iterator for Entries<'a> {
             if hdr.iter().all(|&b| b == 0) {
                 return None;
             }
-            let sum: u64 = hdr.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
+            let sum: u64 = hdr
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| {
+                    if (148..156).contains(&i) {
+                        32
+                    } else {
+                        u64::from(b)
+                    }
+                })
+                .sum();
             if octal(&hdr[148..156]) != Some(sum) {
                 self.pos = self.data.len();
                 return Some(Err(ArchiveError::BadChecksum(at)));
@@ -82,7 +92,10 @@ impl<'a> Iterator for Entries<'a> {
                 return Some(Err(ArchiveError::BadSize(at)));
             };
             let start = at + 512;
-            let end = match usize::try_from(size).ok().and_then(|s| start.checked_add(s)) {
+            let end = match usize::try_from(size)
+                .ok()
+                .and_then(|s| start.checked_add(s))
+            {
                 Some(e) if e <= self.data.len() => e,
                 _ => {
                     self.pos = self.data.len();
@@ -98,7 +111,10 @@ impl<'a> Iterator for Entries<'a> {
             if let Some(rest) = name.strip_prefix(b"./") {
                 name = rest;
             }
-            return Some(Ok(Entry { name, data: &self.data[start..end] }));
+            return Some(Ok(Entry {
+                name,
+                data: &self.data[start..end],
+            }));
         }
     }
 }
@@ -157,7 +173,13 @@ mod tests {
         assert!(is_ustar(&a));
         let got: Vec<_> = entries(&a).map(|e| e.unwrap()).collect();
         assert_eq!(got.len(), 3);
-        assert_eq!(got[0], Entry { name: b"hello", data: b"abc" });
+        assert_eq!(
+            got[0],
+            Entry {
+                name: b"hello",
+                data: b"abc"
+            }
+        );
         assert_eq!(got[1].name, b"big");
         assert_eq!(got[1].data, &big[..]);
         assert_eq!(got[2].data.len(), 0);

@@ -116,7 +116,11 @@ pub struct MemoryRegion {
 }
 
 impl MemoryRegion {
-    const EMPTY: MemoryRegion = MemoryRegion { base: 0, len: 0, kind: MemoryKind::Reserved };
+    const EMPTY: MemoryRegion = MemoryRegion {
+        base: 0,
+        len: 0,
+        kind: MemoryKind::Reserved,
+    };
 
     /// One past the last byte (saturating).
     pub fn end(&self) -> u64 {
@@ -136,11 +140,20 @@ pub struct Module {
 }
 
 impl Module {
-    const EMPTY: Module = Module { phys: 0, len: 0, name: [0; MAX_MODULE_NAME], name_len: 0 };
+    const EMPTY: Module = Module {
+        phys: 0,
+        len: 0,
+        name: [0; MAX_MODULE_NAME],
+        name_len: 0,
+    };
 
     /// Creates a module record; the name is truncated to [`MAX_MODULE_NAME`] bytes.
     pub fn new(phys: u64, len: u64, name: &[u8]) -> Module {
-        let mut m = Module { phys, len, ..Module::EMPTY };
+        let mut m = Module {
+            phys,
+            len,
+            ..Module::EMPTY
+        };
         let n = name.len().min(MAX_MODULE_NAME);
         m.name[..n].copy_from_slice(&name[..n]);
         m.name_len = n;
@@ -290,7 +303,10 @@ pub(crate) mod testmem {
 
     impl FakeMem {
         pub fn new(base: u64, size: usize) -> FakeMem {
-            FakeMem { base, bytes: std::vec![0; size] }
+            FakeMem {
+                base,
+                bytes: std::vec![0; size],
+            }
         }
         pub fn put(&mut self, paddr: u64, data: &[u8]) {
             let off = (paddr - self.base) as usize;
@@ -300,9 +316,13 @@ pub(crate) mod testmem {
 
     impl super::PhysMemory for FakeMem {
         fn read(&self, paddr: u64, buf: &mut [u8]) -> bool {
-            let Some(off) = paddr.checked_sub(self.base) else { return false };
+            let Some(off) = paddr.checked_sub(self.base) else {
+                return false;
+            };
             let off = off as usize;
-            let Some(end) = off.checked_add(buf.len()) else { return false };
+            let Some(end) = off.checked_add(buf.len()) else {
+                return false;
+            };
             if end > self.bytes.len() {
                 return false;
             }
@@ -320,11 +340,19 @@ mod tests {
     fn tables_truncate_instead_of_overflowing() {
         let mut bi = BootInfo::new(BootProtocol::Pvh);
         for i in 0..(MAX_REGIONS as u64 + 3) {
-            bi.push_region(MemoryRegion { base: i << 12, len: 4096, kind: MemoryKind::Usable });
+            bi.push_region(MemoryRegion {
+                base: i << 12,
+                len: 4096,
+                kind: MemoryKind::Usable,
+            });
         }
         assert_eq!(bi.regions().len(), MAX_REGIONS);
         assert_eq!(bi.dropped_regions, 3);
-        bi.push_region(MemoryRegion { base: 0, len: 0, kind: MemoryKind::Usable });
+        bi.push_region(MemoryRegion {
+            base: 0,
+            len: 0,
+            kind: MemoryKind::Usable,
+        });
         assert_eq!(bi.dropped_regions, 3);
         assert_eq!(bi.usable_bytes(), MAX_REGIONS as u64 * 4096);
         assert_eq!(bi.usable_top(), MAX_REGIONS as u64 * 4096);

@@ -45,7 +45,9 @@ pub fn parse(mem: &impl PhysMemory, mbi: u64) -> Result<BootInfo, BootInfoError>
             1 => {
                 let mut buf = [0u8; crate::MAX_CMDLINE];
                 let max = ((size - 8) as usize).min(buf.len());
-                let n = mem.read_cstr(tag + 8, &mut buf[..max]).ok_or(BootInfoError::Unreadable(tag))?;
+                let n = mem
+                    .read_cstr(tag + 8, &mut buf[..max])
+                    .ok_or(BootInfoError::Unreadable(tag))?;
                 bi.set_cmdline(&buf[..n]);
             }
             3 => {
@@ -119,7 +121,11 @@ mod tests {
             let mut mm = Vec::new();
             mm.extend_from_slice(&24u32.to_le_bytes());
             mm.extend_from_slice(&0u32.to_le_bytes());
-            for (a, s, ty) in [(0u64, 0x9fc00u64, 1u32), (0x100000, 0x7ee0000, 1), (0xfffc0000, 0x40000, 2)] {
+            for (a, s, ty) in [
+                (0u64, 0x9fc00u64, 1u32),
+                (0x100000, 0x7ee0000, 1),
+                (0xfffc0000, 0x40000, 2),
+            ] {
                 mm.extend_from_slice(&a.to_le_bytes());
                 mm.extend_from_slice(&s.to_le_bytes());
                 mm.extend_from_slice(&ty.to_le_bytes());
@@ -154,12 +160,21 @@ mod tests {
     fn requires_a_memory_map_and_sane_lengths() {
         let mut mem = FakeMem::new(0x10000, 0x1000);
         mem.put(0x10000, &mbi(false));
-        assert_eq!(parse(&mem, 0x10000).unwrap_err(), BootInfoError::NoMemoryMap);
+        assert_eq!(
+            parse(&mem, 0x10000).unwrap_err(),
+            BootInfoError::NoMemoryMap
+        );
         let mut bad = mbi(true);
         bad[12..16].copy_from_slice(&0x5000u32.to_le_bytes()); // first tag larger than the whole
         mem.put(0x10000, &bad);
-        assert_eq!(parse(&mem, 0x10000).unwrap_err(), BootInfoError::BadLength(0x10008));
+        assert_eq!(
+            parse(&mem, 0x10000).unwrap_err(),
+            BootInfoError::BadLength(0x10008)
+        );
         mem.put(0x10000, &4u32.to_le_bytes());
-        assert_eq!(parse(&mem, 0x10000).unwrap_err(), BootInfoError::BadLength(0x10000));
+        assert_eq!(
+            parse(&mem, 0x10000).unwrap_err(),
+            BootInfoError::BadLength(0x10000)
+        );
     }
 }

@@ -24,8 +24,14 @@ pub fn e820_kind(ty: u32) -> MemoryKind {
 
 /// Parses the start info at physical address `start_info`.
 pub fn parse(mem: &impl PhysMemory, start_info: u64) -> Result<BootInfo, BootInfoError> {
-    let rd32 = |off: u64| mem.read_u32(start_info + off).ok_or(BootInfoError::Unreadable(start_info + off));
-    let rd64 = |off: u64| mem.read_u64(start_info + off).ok_or(BootInfoError::Unreadable(start_info + off));
+    let rd32 = |off: u64| {
+        mem.read_u32(start_info + off)
+            .ok_or(BootInfoError::Unreadable(start_info + off))
+    };
+    let rd64 = |off: u64| {
+        mem.read_u64(start_info + off)
+            .ok_or(BootInfoError::Unreadable(start_info + off))
+    };
     if rd32(0)? != MAGIC {
         return Err(BootInfoError::BadMagic(start_info));
     }
@@ -51,7 +57,11 @@ pub fn parse(mem: &impl PhysMemory, start_info: u64) -> Result<BootInfo, BootInf
         let base = mem.read_u64(e).ok_or(BootInfoError::Unreadable(e))?;
         let len = mem.read_u64(e + 8).ok_or(BootInfoError::Unreadable(e))?;
         let ty = mem.read_u32(e + 16).ok_or(BootInfoError::Unreadable(e))?;
-        bi.push_region(MemoryRegion { base, len, kind: e820_kind(ty) });
+        bi.push_region(MemoryRegion {
+            base,
+            len,
+            kind: e820_kind(ty),
+        });
     }
     for i in 0..u64::from(nr_modules) {
         let e = modlist + i * 32;
@@ -59,12 +69,18 @@ pub fn parse(mem: &impl PhysMemory, start_info: u64) -> Result<BootInfo, BootInf
         let size = mem.read_u64(e + 8).ok_or(BootInfoError::Unreadable(e))?;
         let name_paddr = mem.read_u64(e + 16).ok_or(BootInfoError::Unreadable(e))?;
         let mut name = [0u8; crate::MAX_MODULE_NAME];
-        let n = if name_paddr != 0 { mem.read_cstr(name_paddr, &mut name).unwrap_or(0) } else { 0 };
+        let n = if name_paddr != 0 {
+            mem.read_cstr(name_paddr, &mut name).unwrap_or(0)
+        } else {
+            0
+        };
         bi.push_module(Module::new(paddr, size, &name[..n]));
     }
     if cmdline != 0 {
         let mut buf = [0u8; crate::MAX_CMDLINE];
-        let n = mem.read_cstr(cmdline, &mut buf).ok_or(BootInfoError::Unreadable(cmdline))?;
+        let n = mem
+            .read_cstr(cmdline, &mut buf)
+            .ok_or(BootInfoError::Unreadable(cmdline))?;
         bi.set_cmdline(&buf[..n]);
     }
     bi.rsdp = (rsdp != 0).then_some(rsdp);
@@ -94,7 +110,11 @@ mod tests {
         mem.put(0x2000, &ml);
         mem.put(0x3000, b"test verbose\0");
         mem.put(0x3100, b"user.tar\0");
-        let map: [(u64, u64, u32); 3] = [(0, 0x9fc00, 1), (0xf0000, 0x10000, 2), (0x100000, 0x7ee0000, 1)];
+        let map: [(u64, u64, u32); 3] = [
+            (0, 0x9fc00, 1),
+            (0xf0000, 0x10000, 2),
+            (0x100000, 0x7ee0000, 1),
+        ];
         for (i, (a, s, t)) in map.iter().enumerate() {
             let mut e = [0u8; 24];
             e[0..8].copy_from_slice(&a.to_le_bytes());
@@ -126,7 +146,13 @@ mod tests {
         let mut mem = FakeMem::new(0, 0x8000);
         start_info(&mut mem, 0, 0);
         assert_eq!(parse(&mem, 0x1000).unwrap_err(), BootInfoError::NoMemoryMap);
-        assert_eq!(parse(&mem, 0x1004).unwrap_err(), BootInfoError::BadMagic(0x1004));
-        assert_eq!(parse(&mem, 0x9000).unwrap_err(), BootInfoError::Unreadable(0x9000));
+        assert_eq!(
+            parse(&mem, 0x1004).unwrap_err(),
+            BootInfoError::BadMagic(0x1004)
+        );
+        assert_eq!(
+            parse(&mem, 0x9000).unwrap_err(),
+            BootInfoError::Unreadable(0x9000)
+        );
     }
 }

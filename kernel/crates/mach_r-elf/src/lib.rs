@@ -87,13 +87,28 @@ impl LoadPlan {
 }
 
 fn u16_at(d: &[u8], o: usize) -> Result<u16, ElfError> {
-    Ok(u16::from_le_bytes(d.get(o..o + 2).ok_or(ElfError::Truncated)?.try_into().unwrap_or([0; 2])))
+    Ok(u16::from_le_bytes(
+        d.get(o..o + 2)
+            .ok_or(ElfError::Truncated)?
+            .try_into()
+            .unwrap_or([0; 2]),
+    ))
 }
 fn u32_at(d: &[u8], o: usize) -> Result<u32, ElfError> {
-    Ok(u32::from_le_bytes(d.get(o..o + 4).ok_or(ElfError::Truncated)?.try_into().unwrap_or([0; 4])))
+    Ok(u32::from_le_bytes(
+        d.get(o..o + 4)
+            .ok_or(ElfError::Truncated)?
+            .try_into()
+            .unwrap_or([0; 4]),
+    ))
 }
 fn u64_at(d: &[u8], o: usize) -> Result<u64, ElfError> {
-    Ok(u64::from_le_bytes(d.get(o..o + 8).ok_or(ElfError::Truncated)?.try_into().unwrap_or([0; 8])))
+    Ok(u64::from_le_bytes(
+        d.get(o..o + 8)
+            .ok_or(ElfError::Truncated)?
+            .try_into()
+            .unwrap_or([0; 8]),
+    ))
 }
 
 const PT_LOAD: u32 = 1;
@@ -121,9 +136,15 @@ pub fn parse(image: &[u8]) -> Result<LoadPlan, ElfError> {
     if phentsize < 56 {
         return Err(ElfError::Truncated);
     }
-    let mut plan = LoadPlan { entry, segments: [Segment::default(); MAX_SEGMENTS], count: 0 };
+    let mut plan = LoadPlan {
+        entry,
+        segments: [Segment::default(); MAX_SEGMENTS],
+        count: 0,
+    };
     for i in 0..phnum {
-        let ph = phoff.checked_add(i.checked_mul(phentsize).ok_or(ElfError::Truncated)?).ok_or(ElfError::Truncated)?;
+        let ph = phoff
+            .checked_add(i.checked_mul(phentsize).ok_or(ElfError::Truncated)?)
+            .ok_or(ElfError::Truncated)?;
         let p_type = u32_at(image, ph)?;
         match p_type {
             PT_INTERP | PT_DYNAMIC => return Err(ElfError::Dynamic),
@@ -156,7 +177,11 @@ pub fn parse(image: &[u8]) -> Result<LoadPlan, ElfError> {
         if plan.count == MAX_SEGMENTS {
             return Err(ElfError::TooManySegments);
         }
-        if plan.segments().iter().any(|s| seg.page_start() < s.page_end() && s.page_start() < seg.page_end()) {
+        if plan
+            .segments()
+            .iter()
+            .any(|s| seg.page_start() < s.page_end() && s.page_start() < seg.page_end())
+        {
             return Err(ElfError::Overlap(i));
         }
         plan.segments[plan.count] = seg;
@@ -165,7 +190,11 @@ pub fn parse(image: &[u8]) -> Result<LoadPlan, ElfError> {
     if plan.count == 0 {
         return Err(ElfError::NoSegments);
     }
-    if !plan.segments().iter().any(|s| s.execute && entry >= s.vaddr && entry < s.vaddr + s.mem_size) {
+    if !plan
+        .segments()
+        .iter()
+        .any(|s| s.execute && entry >= s.vaddr && entry < s.vaddr + s.mem_size)
+    {
         return Err(ElfError::BadEntry(entry));
     }
     Ok(plan)
@@ -178,7 +207,12 @@ mod tests {
     use std::vec::Vec;
 
     /// Builds an ELF64 image with the given (type, flags, offset, vaddr, filesz, memsz) headers.
-    fn elf(entry: u64, etype: u16, phdrs: &[(u32, u32, u64, u64, u64, u64)], size: usize) -> Vec<u8> {
+    fn elf(
+        entry: u64,
+        etype: u16,
+        phdrs: &[(u32, u32, u64, u64, u64, u64)],
+        size: usize,
+    ) -> Vec<u8> {
         let mut d = std::vec![0u8; size.max(64 + 56 * phdrs.len())];
         d[0..4].copy_from_slice(b"\x7fELF");
         d[4] = 2;
@@ -204,7 +238,17 @@ mod tests {
 
     #[test]
     fn accepts_a_typical_static_program() {
-        let img = elf(0x401000, 2, &[(1, 4, 0, 0x400000, 0x200, 0x200), (1, 5, 0x1000, 0x401000, 0x100, 0x100), (1, 6, 0x2000, 0x402000, 0x10, 0x3000), (0x6474e551, 6, 0, 0, 0, 0)], 0x2010);
+        let img = elf(
+            0x401000,
+            2,
+            &[
+                (1, 4, 0, 0x400000, 0x200, 0x200),
+                (1, 5, 0x1000, 0x401000, 0x100, 0x100),
+                (1, 6, 0x2000, 0x402000, 0x10, 0x3000),
+                (0x6474e551, 6, 0, 0, 0, 0),
+            ],
+            0x2010,
+        );
         let plan = parse(&img).unwrap();
         assert_eq!(plan.entry, 0x401000);
         assert_eq!(plan.segments().len(), 3);
@@ -218,17 +262,93 @@ mod tests {
         let text = (1, 5, 0x1000, 0x401000, 0x100, 0x100);
         assert_eq!(parse(b"\x7fELF"), Err(ElfError::Truncated));
         assert_eq!(parse(&[0u8; 64]), Err(ElfError::BadMagic));
-        assert_eq!(parse(&elf(0x401000, 3, &[text], 0x1100)), Err(ElfError::NotExecutable));
-        assert_eq!(parse(&elf(0x401000, 2, &[(3, 4, 0, 0, 0, 0), text], 0x1100)), Err(ElfError::Dynamic));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 5, 0x1000, 0x401000, 0x200, 0x100)], 0x1100)), Err(ElfError::BadSegment(0)));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 5, 0x1000, 0x401000, 0x200, 0x200)], 0x1100)), Err(ElfError::BadSegment(0)));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 5, 0x1000, 0xffff_ffff_8000_0000, 0x100, 0x100)], 0x1100)), Err(ElfError::BadSegment(0)));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 5, 0x1000, USER_LIMIT - 0x1000, 0x100, 0x2000)], 0x1100)), Err(ElfError::BadSegment(0)));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 5, 0x1000, 0x401000, 0x100, u64::MAX)], 0x1100)), Err(ElfError::BadSegment(0)));
-        assert_eq!(parse(&elf(0x401000, 2, &[text, (1, 6, 0x1000, 0x401800, 0x10, 0x10)], 0x1100)), Err(ElfError::BadSegment(1)));
-        assert_eq!(parse(&elf(0x401000, 2, &[text, (1, 6, 0x1800, 0x401800, 0x10, 0x10)], 0x1900)), Err(ElfError::Overlap(1)));
-        assert_eq!(parse(&elf(0x402000, 2, &[text], 0x1100)), Err(ElfError::BadEntry(0x402000)));
-        assert_eq!(parse(&elf(0x401000, 2, &[(1, 6, 0x1000, 0x401000, 0x100, 0x100)], 0x1100)), Err(ElfError::BadEntry(0x401000)));
-        assert_eq!(parse(&elf(0x401000, 2, &[], 0x1100)), Err(ElfError::NoSegments));
+        assert_eq!(
+            parse(&elf(0x401000, 3, &[text], 0x1100)),
+            Err(ElfError::NotExecutable)
+        );
+        assert_eq!(
+            parse(&elf(0x401000, 2, &[(3, 4, 0, 0, 0, 0), text], 0x1100)),
+            Err(ElfError::Dynamic)
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 5, 0x1000, 0x401000, 0x200, 0x100)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(0))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 5, 0x1000, 0x401000, 0x200, 0x200)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(0))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 5, 0x1000, 0xffff_ffff_8000_0000, 0x100, 0x100)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(0))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 5, 0x1000, USER_LIMIT - 0x1000, 0x100, 0x2000)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(0))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 5, 0x1000, 0x401000, 0x100, u64::MAX)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(0))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[text, (1, 6, 0x1000, 0x401800, 0x10, 0x10)],
+                0x1100
+            )),
+            Err(ElfError::BadSegment(1))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[text, (1, 6, 0x1800, 0x401800, 0x10, 0x10)],
+                0x1900
+            )),
+            Err(ElfError::Overlap(1))
+        );
+        assert_eq!(
+            parse(&elf(0x402000, 2, &[text], 0x1100)),
+            Err(ElfError::BadEntry(0x402000))
+        );
+        assert_eq!(
+            parse(&elf(
+                0x401000,
+                2,
+                &[(1, 6, 0x1000, 0x401000, 0x100, 0x100)],
+                0x1100
+            )),
+            Err(ElfError::BadEntry(0x401000))
+        );
+        assert_eq!(
+            parse(&elf(0x401000, 2, &[], 0x1100)),
+            Err(ElfError::NoSegments)
+        );
     }
 }

@@ -43,7 +43,13 @@ impl<const WORDS: usize> FrameAllocator<WORDS> {
 
     /// An allocator that owns no frames.
     pub const fn new() -> Self {
-        FrameAllocator { free_bits: [0; WORDS], free: 0, managed: 0, ignored: 0, hint: 0 }
+        FrameAllocator {
+            free_bits: [0; WORDS],
+            free: 0,
+            managed: 0,
+            ignored: 0,
+            hint: 0,
+        }
     }
 
     fn set(&mut self, frame: u64, free: bool) -> bool {
@@ -59,7 +65,9 @@ impl<const WORDS: usize> FrameAllocator<WORDS> {
 
     /// Adds the whole frames inside `[base, base + len)` as free memory.
     pub fn add_region(&mut self, base: u64, len: u64) {
-        let Some(start) = align_up(base, PAGE_SIZE) else { return };
+        let Some(start) = align_up(base, PAGE_SIZE) else {
+            return;
+        };
         let end = align_down(base.saturating_add(len), PAGE_SIZE);
         if end <= start {
             return;
@@ -81,7 +89,9 @@ impl<const WORDS: usize> FrameAllocator<WORDS> {
     /// Marks every frame touching `[base, base + len)` as in use. Returns how many were free.
     pub fn reserve(&mut self, base: u64, len: u64) -> u64 {
         let start = align_down(base, PAGE_SIZE);
-        let end = align_up(base.saturating_add(len), PAGE_SIZE).unwrap_or(u64::MAX).min(Self::LIMIT);
+        let end = align_up(base.saturating_add(len), PAGE_SIZE)
+            .unwrap_or(u64::MAX)
+            .min(Self::LIMIT);
         let mut taken = 0;
         let mut a = start;
         while a < end {
@@ -212,7 +222,10 @@ mod tests {
         assert_eq!(a.free_frames(), before);
         assert_eq!(a.free(0x10000), Err(FreeError::DoubleFree(0x10000)));
         assert_eq!(a.free(0x10001), Err(FreeError::Unaligned(0x10001)));
-        assert_eq!(a.free(Small::LIMIT), Err(FreeError::OutOfRange(Small::LIMIT)));
+        assert_eq!(
+            a.free(Small::LIMIT),
+            Err(FreeError::OutOfRange(Small::LIMIT))
+        );
     }
 
     #[test]

@@ -116,10 +116,21 @@ pub fn is_canonical(va: u64) -> bool {
 
 /// The four table indices of `va` (PML4 first).
 pub fn indices(va: u64) -> [usize; 4] {
-    [((va >> 39) & 511) as usize, ((va >> 30) & 511) as usize, ((va >> 21) & 511) as usize, ((va >> 12) & 511) as usize]
+    [
+        ((va >> 39) & 511) as usize,
+        ((va >> 30) & 511) as usize,
+        ((va >> 21) & 511) as usize,
+        ((va >> 12) & 511) as usize,
+    ]
 }
 
-fn next_table(mem: &mut impl TableMemory, table: u64, index: usize, user: bool, va: u64) -> Result<u64, MapError> {
+fn next_table(
+    mem: &mut impl TableMemory,
+    table: u64,
+    index: usize,
+    user: bool,
+    va: u64,
+) -> Result<u64, MapError> {
     let e = mem.read(table, index);
     let inter = Flags::PRESENT.0 | Flags::WRITABLE.0 | if user { Flags::USER.0 } else { 0 };
     if e & Flags::PRESENT.0 != 0 {
@@ -137,7 +148,14 @@ fn next_table(mem: &mut impl TableMemory, table: u64, index: usize, user: bool, 
 }
 
 /// Maps the page at `va` to the frame at `pa` with `flags` (PRESENT is added).
-pub fn map(mem: &mut impl TableMemory, root: u64, va: u64, pa: u64, size: PageSize, flags: Flags) -> Result<(), MapError> {
+pub fn map(
+    mem: &mut impl TableMemory,
+    root: u64,
+    va: u64,
+    pa: u64,
+    size: PageSize,
+    flags: Flags,
+) -> Result<(), MapError> {
     if !is_canonical(va) {
         return Err(MapError::NonCanonical(va));
     }
@@ -158,7 +176,11 @@ pub fn map(mem: &mut impl TableMemory, root: u64, va: u64, pa: u64, size: PageSi
     if mem.read(table, index) & Flags::PRESENT.0 != 0 {
         return Err(MapError::AlreadyMapped(va));
     }
-    mem.write(table, index, pa | (flags.0 & FLAG_MASK) | Flags::PRESENT.0 | extra);
+    mem.write(
+        table,
+        index,
+        pa | (flags.0 & FLAG_MASK) | Flags::PRESENT.0 | extra,
+    );
     Ok(())
 }
 
@@ -185,7 +207,11 @@ fn walk(mem: &impl TableMemory, root: u64, va: u64) -> Option<(u64, usize, u64, 
             _ => None,
         };
         if let Some(size) = leaf_size {
-            let flags = Flags((e & FLAG_MASK & !(Flags::WRITABLE.0 | Flags::USER.0 | Flags::NO_EXECUTE.0)) | eff | nx);
+            let flags = Flags(
+                (e & FLAG_MASK & !(Flags::WRITABLE.0 | Flags::USER.0 | Flags::NO_EXECUTE.0))
+                    | eff
+                    | nx,
+            );
             return Some((table, index, e, size, flags));
         }
         table = e & ADDR_MASK;
@@ -197,7 +223,11 @@ fn walk(mem: &impl TableMemory, root: u64, va: u64) -> Option<(u64, usize, u64, 
 pub fn translate(mem: &impl TableMemory, root: u64, va: u64) -> Option<Translation> {
     let (_, _, e, size, flags) = walk(mem, root, va)?;
     let base = e & ADDR_MASK & !(size.bytes() - 1);
-    Some(Translation { phys: base + (va & (size.bytes() - 1)), flags, size })
+    Some(Translation {
+        phys: base + (va & (size.bytes() - 1)),
+        flags,
+        size,
+    })
 }
 
 /// Removes the 4 KiB mapping of `va`; returns the frame it mapped. Tables are kept.
@@ -218,14 +248,18 @@ pub fn user_range_ok(mem: &impl TableMemory, root: u64, va: u64, len: u64, write
     if len == 0 {
         return true;
     }
-    let Some(last) = va.checked_add(len - 1) else { return false };
+    let Some(last) = va.checked_add(len - 1) else {
+        return false;
+    };
     if last >= USER_TOP {
         return false;
     }
     let mut page = va & !(PAGE_SIZE - 1);
     while page <= last {
         match translate(mem, root, page) {
-            Some(t) if t.flags.contains(Flags::USER) && (!write || t.flags.contains(Flags::WRITABLE)) => {}
+            Some(t)
+                if t.flags.contains(Flags::USER)
+                    && (!write || t.flags.contains(Flags::WRITABLE)) => {}
             _ => return false,
         }
         page += PAGE_SIZE;
@@ -240,7 +274,11 @@ pub const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
 /// Tears down the lower half (PML4 entries 0..256): hands every leaf frame to `free_frame`,
 /// returns the intermediate tables to `mem` and clears the PML4 entries. Returns the number
 /// of leaf frames freed.
-pub fn free_lower_half(mem: &mut impl TableMemory, root: u64, free_frame: &mut impl FnMut(u64)) -> u64 {
+pub fn free_lower_half(
+    mem: &mut impl TableMemory,
+    root: u64,
+    free_frame: &mut impl FnMut(u64),
+) -> u64 {
     let mut freed = 0;
     for i4 in 0..256 {
         let e4 = mem.read(root, i4);
@@ -293,7 +331,11 @@ mod tests {
 
     impl Tables {
         fn new() -> (Tables, u64) {
-            let mut t = Tables { tables: BTreeMap::new(), next: 0x100_0000, freed: 0 };
+            let mut t = Tables {
+                tables: BTreeMap::new(),
+                next: 0x100_0000,
+                freed: 0,
+            };
             let root = t.alloc_table().unwrap();
             (t, root)
         }
@@ -326,12 +368,30 @@ mod tests {
     #[test]
     fn map_translate_unmap() {
         let (mut m, root) = Tables::new();
-        map(&mut m, root, KTEXT, 0x20_0000, PageSize::Size4K, Flags::GLOBAL).unwrap();
+        map(
+            &mut m,
+            root,
+            KTEXT,
+            0x20_0000,
+            PageSize::Size4K,
+            Flags::GLOBAL,
+        )
+        .unwrap();
         let t = translate(&m, root, KTEXT + 0x123).unwrap();
         assert_eq!(t.phys, 0x20_0123);
         assert!(!t.flags.contains(Flags::WRITABLE) && !t.flags.contains(Flags::USER));
         assert!(!t.flags.contains(Flags::NO_EXECUTE));
-        assert_eq!(map(&mut m, root, KTEXT, 0x30_0000, PageSize::Size4K, Flags::EMPTY), Err(MapError::AlreadyMapped(KTEXT)));
+        assert_eq!(
+            map(
+                &mut m,
+                root,
+                KTEXT,
+                0x30_0000,
+                PageSize::Size4K,
+                Flags::EMPTY
+            ),
+            Err(MapError::AlreadyMapped(KTEXT))
+        );
         assert_eq!(unmap(&mut m, root, KTEXT), Ok(0x20_0000));
         assert_eq!(translate(&m, root, KTEXT), None);
         assert_eq!(unmap(&mut m, root, KTEXT), Err(MapError::NotMapped(KTEXT)));
@@ -341,25 +401,82 @@ mod tests {
     fn large_pages_and_errors() {
         let (mut m, root) = Tables::new();
         let hhdm = 0xffff_8000_0000_0000;
-        map(&mut m, root, hhdm, 0, PageSize::Size2M, Flags::WRITABLE | Flags::NO_EXECUTE).unwrap();
+        map(
+            &mut m,
+            root,
+            hhdm,
+            0,
+            PageSize::Size2M,
+            Flags::WRITABLE | Flags::NO_EXECUTE,
+        )
+        .unwrap();
         let t = translate(&m, root, hhdm + 0x1f_ffff).unwrap();
         assert_eq!((t.phys, t.size), (0x1f_ffff, PageSize::Size2M));
         assert!(t.flags.contains(Flags::NO_EXECUTE | Flags::WRITABLE));
-        assert_eq!(map(&mut m, root, hhdm + 0x1000, 0, PageSize::Size4K, Flags::EMPTY), Err(MapError::LargePage(hhdm + 0x1000)));
+        assert_eq!(
+            map(
+                &mut m,
+                root,
+                hhdm + 0x1000,
+                0,
+                PageSize::Size4K,
+                Flags::EMPTY
+            ),
+            Err(MapError::LargePage(hhdm + 0x1000))
+        );
         assert_eq!(unmap(&mut m, root, hhdm), Err(MapError::LargePage(hhdm)));
-        assert_eq!(map(&mut m, root, 0x0000_8000_0000_0000, 0, PageSize::Size4K, Flags::EMPTY), Err(MapError::NonCanonical(0x0000_8000_0000_0000)));
-        assert_eq!(map(&mut m, root, 0x1001, 0, PageSize::Size4K, Flags::EMPTY), Err(MapError::Unaligned(0x1001)));
-        assert_eq!(map(&mut m, root, 0x20_0000, 0x1000, PageSize::Size2M, Flags::EMPTY), Err(MapError::Unaligned(0x1000)));
+        assert_eq!(
+            map(
+                &mut m,
+                root,
+                0x0000_8000_0000_0000,
+                0,
+                PageSize::Size4K,
+                Flags::EMPTY
+            ),
+            Err(MapError::NonCanonical(0x0000_8000_0000_0000))
+        );
+        assert_eq!(
+            map(&mut m, root, 0x1001, 0, PageSize::Size4K, Flags::EMPTY),
+            Err(MapError::Unaligned(0x1001))
+        );
+        assert_eq!(
+            map(
+                &mut m,
+                root,
+                0x20_0000,
+                0x1000,
+                PageSize::Size2M,
+                Flags::EMPTY
+            ),
+            Err(MapError::Unaligned(0x1000))
+        );
     }
 
     #[test]
     fn user_permissions_are_effective_over_all_levels() {
         let (mut m, root) = Tables::new();
         // A kernel page first creates kernel-only intermediate tables...
-        map(&mut m, root, 0x40_0000, 0x5000, PageSize::Size4K, Flags::WRITABLE).unwrap();
+        map(
+            &mut m,
+            root,
+            0x40_0000,
+            0x5000,
+            PageSize::Size4K,
+            Flags::WRITABLE,
+        )
+        .unwrap();
         assert!(!user_range_ok(&m, root, 0x40_0000, 1, false));
         // ...then a user page beside it opens the intermediates, but the leaf still decides.
-        map(&mut m, root, 0x40_1000, 0x6000, PageSize::Size4K, Flags::USER).unwrap();
+        map(
+            &mut m,
+            root,
+            0x40_1000,
+            0x6000,
+            PageSize::Size4K,
+            Flags::USER,
+        )
+        .unwrap();
         assert!(user_range_ok(&m, root, 0x40_1000, 4096, false));
         assert!(!user_range_ok(&m, root, 0x40_1000, 4096, true));
         assert!(!user_range_ok(&m, root, 0x40_0000, 1, false));
@@ -372,12 +489,36 @@ mod tests {
     #[test]
     fn lower_half_teardown_frees_everything_below_and_nothing_above() {
         let (mut m, root) = Tables::new();
-        map(&mut m, root, KTEXT, 0x20_0000, PageSize::Size4K, Flags::EMPTY).unwrap();
+        map(
+            &mut m,
+            root,
+            KTEXT,
+            0x20_0000,
+            PageSize::Size4K,
+            Flags::EMPTY,
+        )
+        .unwrap();
         let kernel_tables = m.tables.len();
         for i in 0..10u64 {
-            map(&mut m, root, 0x40_0000 + i * PAGE_SIZE, 0x1000 * i, PageSize::Size4K, Flags::USER).unwrap();
+            map(
+                &mut m,
+                root,
+                0x40_0000 + i * PAGE_SIZE,
+                0x1000 * i,
+                PageSize::Size4K,
+                Flags::USER,
+            )
+            .unwrap();
         }
-        map(&mut m, root, 0x7fff_fff0_0000, 0x9000, PageSize::Size4K, Flags::USER).unwrap();
+        map(
+            &mut m,
+            root,
+            0x7fff_fff0_0000,
+            0x9000,
+            PageSize::Size4K,
+            Flags::USER,
+        )
+        .unwrap();
         let mut frames = std::vec::Vec::new();
         let n = free_lower_half(&mut m, root, &mut |f| frames.push(f));
         assert_eq!(n, 11);

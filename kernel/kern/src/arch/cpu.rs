@@ -12,7 +12,9 @@ use core::arch::asm;
 /// The port must belong to a device the caller owns; writing may have any device side effect.
 pub unsafe fn outb(port: u16, v: u8) {
     // SAFETY: the caller guarantees the port write is allowed.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("out dx, al", in("dx") port, in("al") v, options(nomem, nostack, preserves_flags))
+    }
 }
 
 /// Reads a byte from an I/O port.
@@ -22,7 +24,9 @@ pub unsafe fn outb(port: u16, v: u8) {
 pub unsafe fn inb(port: u16) -> u8 {
     let v: u8;
     // SAFETY: the caller guarantees the port read is allowed.
-    unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("in al, dx", out("al") v, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
     v
 }
 
@@ -32,7 +36,9 @@ pub unsafe fn inb(port: u16) -> u8 {
 /// As for [`outb`].
 pub unsafe fn outl(port: u16, v: u32) {
     // SAFETY: the caller guarantees the port write is allowed.
-    unsafe { asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") v, options(nomem, nostack, preserves_flags))
+    }
 }
 
 /// Reads a model-specific register.
@@ -40,7 +46,9 @@ pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: reading the MSRs Mach_R uses (EFER, APIC base, STAR...) has no side effect; an
     // unknown MSR would fault, which the kernel reports as a kernel bug.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) }
+    unsafe {
+        asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    }
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
@@ -50,7 +58,9 @@ pub fn rdmsr(msr: u32) -> u64 {
 /// The value must keep the machine consistent (for example EFER must keep LME set).
 pub unsafe fn wrmsr(msr: u32, v: u64) {
     // SAFETY: the caller guarantees the value is consistent.
-    unsafe { asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32, options(nostack, preserves_flags)) }
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") v as u32, in("edx") (v >> 32) as u32, options(nostack, preserves_flags))
+    }
 }
 
 /// CPUID leaf `leaf`, subleaf 0: (eax, ebx, ecx, edx).

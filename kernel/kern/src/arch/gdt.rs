@@ -67,9 +67,20 @@ unsafe impl Sync for CpuStacks {}
 
 static TABLES: CpuTables = CpuTables(UnsafeCell::new(Tables {
     gdt: [0; 8],
-    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 0 },
+    tss: Tss {
+        reserved0: 0,
+        rsp: [0; 3],
+        reserved1: 0,
+        ist: [0; 7],
+        reserved2: 0,
+        reserved3: 0,
+        iomap_base: 0,
+    },
 }));
-static STACKS: CpuStacks = CpuStacks(UnsafeCell::new(Stacks { ist: [[0; IST_STACK_SIZE]; IST_STACKS], kernel: [0; KERNEL_STACK_SIZE] }));
+static STACKS: CpuStacks = CpuStacks(UnsafeCell::new(Stacks {
+    ist: [[0; IST_STACK_SIZE]; IST_STACKS],
+    kernel: [0; KERNEL_STACK_SIZE],
+}));
 
 /// Top of the stack that `syscall` switches to (also TSS.RSP0).
 pub fn kernel_stack_top() -> u64 {
@@ -80,7 +91,10 @@ pub fn kernel_stack_top() -> u64 {
 /// Address ranges of all kernel trap stacks (for backtrace bounds).
 pub fn stack_ranges() -> [(u64, u64); 2] {
     let s = STACKS.0.get() as u64;
-    [(s, s + core::mem::size_of::<Stacks>() as u64), super::boot_stack_range()]
+    [
+        (s, s + core::mem::size_of::<Stacks>() as u64),
+        super::boot_stack_range(),
+    ]
 }
 
 /// Builds and loads the GDT and TSS, reloads the segment registers and the task register.
@@ -105,7 +119,10 @@ pub fn init() {
         (limit & 0xffff) | ((tss & 0xff_ffff) << 16) | (0x89 << 40) | ((tss >> 24 & 0xff) << 56),
         tss >> 32,
     ];
-    let gdtr: [u64; 2] = [((core::mem::size_of::<[u64; 8]>() - 1) as u64) | ((t.gdt.as_ptr() as u64) << 16), (t.gdt.as_ptr() as u64) >> 48];
+    let gdtr: [u64; 2] = [
+        ((core::mem::size_of::<[u64; 8]>() - 1) as u64) | ((t.gdt.as_ptr() as u64) << 16),
+        (t.gdt.as_ptr() as u64) >> 48,
+    ];
     // SAFETY: the GDT just built has the code and data descriptors the selectors name; the far
     // return reloads CS with the same 64-bit code segment, and the TSS descriptor is available.
     unsafe {

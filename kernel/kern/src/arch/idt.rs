@@ -96,7 +96,17 @@ struct Idt(UnsafeCell<[Gate; 256]>);
 // SAFETY: written once during single-threaded boot by `init`, then only read by the CPU.
 unsafe impl Sync for Idt {}
 
-static IDT: Idt = Idt(UnsafeCell::new([Gate { offset_lo: 0, selector: 0, ist: 0, kind: 0, offset_mid: 0, offset_hi: 0, reserved: 0 }; 256]));
+static IDT: Idt = Idt(UnsafeCell::new(
+    [Gate {
+        offset_lo: 0,
+        selector: 0,
+        ist: 0,
+        kind: 0,
+        offset_mid: 0,
+        offset_hi: 0,
+        reserved: 0,
+    }; 256],
+));
 
 /// The IST slot of a vector.
 fn ist_for(vector: usize) -> u8 {
@@ -126,9 +136,14 @@ pub fn init() {
             reserved: 0,
         };
     }
-    let idtr: [u64; 2] = [((256 * 16 - 1) as u64) | ((idt.as_ptr() as u64) << 16), (idt.as_ptr() as u64) >> 48];
+    let idtr: [u64; 2] = [
+        ((256 * 16 - 1) as u64) | ((idt.as_ptr() as u64) << 16),
+        (idt.as_ptr() as u64) >> 48,
+    ];
     // SAFETY: the IDT is a static that lives forever, and every gate points at a stub above.
-    unsafe { core::arch::asm!("lidt [{}]", in(reg) idtr.as_ptr(), options(nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("lidt [{}]", in(reg) idtr.as_ptr(), options(nostack, preserves_flags))
+    };
 }
 
 /// Size check of the frame the stubs build (15 registers, vector, error, 5-word CPU frame).

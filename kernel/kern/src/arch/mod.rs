@@ -22,7 +22,10 @@ extern "C" {
 
 /// The boot stack, on which the kernel's main thread (the task runner) runs.
 pub fn boot_stack_range() -> (u64, u64) {
-    (core::ptr::addr_of!(boot_stack_bottom) as u64, core::ptr::addr_of!(boot_stack_top) as u64)
+    (
+        core::ptr::addr_of!(boot_stack_bottom) as u64,
+        core::ptr::addr_of!(boot_stack_top) as u64,
+    )
 }
 
 /// Virtual section boundaries of the kernel image: (start, end of text, end of rodata, end).

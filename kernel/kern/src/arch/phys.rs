@@ -26,7 +26,9 @@ fn window(paddr: u64, len: u64) -> Option<u64> {
 
 /// Copies physical memory into `buf`; `false` if the range is outside the direct map.
 pub fn read(paddr: u64, buf: &mut [u8]) -> bool {
-    let Some(va) = window(paddr, buf.len() as u64) else { return false };
+    let Some(va) = window(paddr, buf.len() as u64) else {
+        return false;
+    };
     // SAFETY: the range lies inside the direct map, which maps it readable; the copy is
     // volatile-free but the source is plain RAM or firmware tables the kernel does not own.
     unsafe { core::ptr::copy_nonoverlapping(va as *const u8, buf.as_mut_ptr(), buf.len()) };
@@ -36,7 +38,9 @@ pub fn read(paddr: u64, buf: &mut [u8]) -> bool {
 /// Copies `data` into physical memory; `false` if the range is outside the direct map.
 /// The caller must own the frames (allocated from the frame allocator).
 pub fn write(paddr: u64, data: &[u8]) -> bool {
-    let Some(va) = window(paddr, data.len() as u64) else { return false };
+    let Some(va) = window(paddr, data.len() as u64) else {
+        return false;
+    };
     // SAFETY: the range is mapped writable by the direct map and owned by the caller.
     unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), va as *mut u8, data.len()) };
     true
@@ -88,7 +92,7 @@ pub fn static_slice(paddr: u64, len: u64) -> Option<&'static [u8]> {
 /// Reads a word of kernel virtual memory if the address is inside `[lo, hi)` (for backtraces
 /// through kernel stacks, whose bounds the caller knows).
 pub fn read_kernel_word(va: u64, lo: u64, hi: u64) -> Option<u64> {
-    if va % 8 != 0 || va < lo || va.checked_add(8)? > hi {
+    if !va.is_multiple_of(8) || va < lo || va.checked_add(8)? > hi {
         return None;
     }
     // SAFETY: the word lies inside a kernel stack range given by the caller, which is mapped.
@@ -98,7 +102,7 @@ pub fn read_kernel_word(va: u64, lo: u64, hi: u64) -> Option<u64> {
 /// Writes a word at kernel virtual address `va`, which must lie in `[lo, hi)`, a window the
 /// caller has just mapped writable (the paging tests' scratch window).
 pub fn write_mapped_u64(va: u64, lo: u64, hi: u64, v: u64) -> bool {
-    if va % 8 != 0 || va < lo || va.saturating_add(8) > hi {
+    if !va.is_multiple_of(8) || va < lo || va.saturating_add(8) > hi {
         return false;
     }
     // SAFETY: the caller mapped the page writable and owns the window.

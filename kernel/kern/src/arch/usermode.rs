@@ -43,7 +43,13 @@ struct SharedCell(UnsafeCell<Shared>);
 unsafe impl Sync for SharedCell {}
 
 #[no_mangle]
-static USERMODE_SHARED: SharedCell = SharedCell(UnsafeCell::new(Shared { kernel_rsp: 0, user_rsp_scratch: 0, runner_rsp: 0, pad: 0, initial_fx: [0; 512] }));
+static USERMODE_SHARED: SharedCell = SharedCell(UnsafeCell::new(Shared {
+    kernel_rsp: 0,
+    user_rsp_scratch: 0,
+    runner_rsp: 0,
+    pad: 0,
+    initial_fx: [0; 512],
+}));
 
 core::arch::global_asm!(
     r#"
@@ -187,7 +193,10 @@ pub fn init() {
 /// Runs the task described by `frame` in ring 3 until it ends; returns the code passed to
 /// [`exit_to_runner`]. The task's page tables must be loaded.
 pub fn enter_user(frame: &TrapFrame) -> u64 {
-    assert!(frame.cs == super::gdt::USER_CS && frame.ss == super::gdt::USER_DS, "enter_user: not a ring-3 frame");
+    assert!(
+        frame.cs == super::gdt::USER_CS && frame.ss == super::gdt::USER_DS,
+        "enter_user: not a ring-3 frame"
+    );
     // SAFETY: the frame selects ring 3 (checked above), so `iretq` cannot enter the kernel with
     // user-chosen registers; the runner context is saved before the switch and restored by
     // `exit_to_runner`, which is the only way back.
