@@ -12,6 +12,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostics;
 pub mod dialect;
+pub mod format;
 pub mod lexer;
 pub mod parser;
 pub mod preprocess;

@@ -2,6 +2,7 @@
 //! its own: everything it does is a call into the compiler crates.
 
 mod cli;
+mod fmt;
 mod input;
 
 use std::io::Write;
@@ -19,6 +20,9 @@ const EXIT_ERRORS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("fmt") {
+        return fmt::main(std::env::args().skip(2));
+    }
     let cli = match cli::parse_args(std::env::args().skip(1)) {
         Ok(cli) => cli,
         Err(e) => {
