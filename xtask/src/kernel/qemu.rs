@@ -21,6 +21,8 @@ pub struct Qemu {
     pub echo: bool,
     /// The line prefix (after escapes) whose arrival time is `first_line_secs`.
     pub marker: String,
+    /// Stop QEMU as soon as the marker line arrived.
+    pub stop_at_marker: bool,
 }
 
 /// What a run produced.
@@ -86,6 +88,7 @@ impl Qemu {
             args,
             echo: false,
             marker: "Mach_R ".into(),
+            stop_at_marker: false,
         }
     }
 
@@ -102,6 +105,7 @@ impl Qemu {
             args,
             echo: false,
             marker: "Mach_R ".into(),
+            stop_at_marker: false,
         }
     }
 
@@ -118,6 +122,7 @@ impl Qemu {
             args,
             echo: false,
             marker: "Mach_R ".into(),
+            stop_at_marker: false,
         }
     }
 
@@ -167,6 +172,11 @@ impl Qemu {
                 Ok((at, line)) => {
                     if first_line_secs.is_none() && strip_escapes(&line).starts_with(&self.marker) {
                         first_line_secs = Some((at - start).as_secs_f64());
+                        if self.stop_at_marker {
+                            transcript.push_str(&line);
+                            let _ = child.kill();
+                            break;
+                        }
                     }
                     if self.echo {
                         print!("{line}");
