@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
 
     if (regs_changed()) fail("registers other than rax, rcx, r11 changed across a trap");
     print("registers preserved across syscall\n");
-    if (sse_changed(1000, 20000000)) fail("xmm registers changed across traps and interrupts");
+    if (sse_changed(1000, 10000000)) fail("xmm registers changed across traps and interrupts");
     print("xmm0-15 preserved across 1000 traps and timer interrupts\n");
     return 0;
 }
