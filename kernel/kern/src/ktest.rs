@@ -226,6 +226,25 @@ fn paging_map_unmap() -> TestResult {
     )
 }
 
+/// The CPU refuses kernel writes to text and rodata (CR0.WP), and allows them to data.
+fn kernel_write_protection() -> TestResult {
+    let (kstart, text_end, rodata_end, _) = crate::arch::image_layout();
+    let text = crate::arch::probe::rewrite_byte(kstart + 0x10);
+    let rodata = crate::arch::probe::rewrite_byte(text_end + 8);
+    let data = crate::arch::probe::rewrite_byte(rodata_end + 8);
+    kprintln!("  write to text: {text:x?}, rodata: {rodata:x?}, data: {data:x?}");
+    // Error code 0x3: present, write, supervisor.
+    check(
+        text == Err(3),
+        "a kernel write to text did not fault as a protection violation",
+    )?;
+    check(
+        rodata == Err(3),
+        "a kernel write to rodata did not fault as a protection violation",
+    )?;
+    check(data == Ok(()), "a kernel write to data faulted")
+}
+
 fn heap_in_use() -> TestResult {
     let (used0, free0) = heap::stats();
     kprintln!(
@@ -506,6 +525,7 @@ pub fn run(bi: &BootInfo, programs: &[Program]) -> ! {
     run_one("boot_info", p, f, || boot_info(bi));
     run_one("frame_allocator", p, f, || frames(bi));
     run_one("paging_map_unmap", p, f, paging_map_unmap);
+    run_one("kernel_write_protection", p, f, kernel_write_protection);
     run_one("heap", p, f, heap_in_use);
     run_one("timer_ticks", p, f, timer_ticks);
     run_one("sse_across_interrupts", p, f, sse_across_interrupts);

@@ -173,6 +173,13 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
             },
         );
     }
+    if v == 14 {
+        if let Some(resume) = crate::arch::probe::fixup(frame.rip, frame.error) {
+            frame.rip = resume;
+            frame.rax = 1;
+            return;
+        }
+    }
     print_raw(format_args!(
         "[kernel] {name} ({mnemonic}, vector {v}) in the kernel at rip {:#x}\n",
         frame.rip

@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod gdt;
 pub mod idt;
 pub mod phys;
+pub mod probe;
 pub mod rt;
 pub mod serial;
 pub mod timer;
