@@ -302,6 +302,9 @@ pub struct Type {
     pub dealloc: Dealloc,
     /// The element type of an array, pointer or `struct[N] of`.
     pub element: Option<TypeHandle>,
+    /// `struct[N] of T`: a C structure (passed and copied by value), not a C array.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub c_struct: bool,
     /// C size and alignment of one C element in bytes, on the target.
     pub c_size: u32,
     pub c_align: u32,

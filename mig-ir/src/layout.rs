@@ -383,6 +383,7 @@ fn ret_code_type(target: &Target) -> Type {
         polymorphic: false,
         dealloc: crate::ir::Dealloc::Default,
         element: None,
+        c_struct: false,
         c_size: 4,
         c_align: 4,
         c: crate::ir::CNames {

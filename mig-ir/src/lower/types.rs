@@ -69,6 +69,7 @@ impl Lowerer {
             polymorphic: false,
             dealloc: Dealloc::Default,
             element: None,
+            c_struct: false,
             c_size: bytes,
             c_align: natural_align(bytes, self.target.c.long.align),
             c: CNames::default(),
@@ -120,7 +121,9 @@ impl Lowerer {
             TypeSpecKind::Array { bound, element } => self.array(spec.span, bound, element),
             TypeSpecKind::StructArray { count, element } => {
                 let n = self.bound(count, "struct count")?;
-                self.fixed_array(spec.span, n, element)
+                let mut t = self.fixed_array(spec.span, n, element)?;
+                t.c_struct = true;
+                Some(t)
             }
             TypeSpecKind::Struct { fields } => self.structure(spec.span, fields),
             TypeSpecKind::CString { bound } => self.c_string(spec.span, bound),
@@ -332,6 +335,7 @@ impl Lowerer {
             polymorphic,
             dealloc,
             element: None,
+            c_struct: false,
             c_size: bytes,
             c_align: natural_align(bytes, self.target.c.long.align),
             c: CNames::default(),
@@ -376,6 +380,7 @@ impl Lowerer {
             storage,
             dealloc: elem.dealloc,
             element: Some(h),
+            c_struct: false,
             c_size,
             c: CNames {
                 user: elem.c.user.clone(),

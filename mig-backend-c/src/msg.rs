@@ -1,0 +1,290 @@
+//! The messages of a routine as the C back end sees them: one [`Datum`] per (descriptor, data)
+//! pair of a request or reply, with the shape of its C member and how it is copied.
+//!
+//! Offsets and sizes come from [`mig_ir::layout`]; this module only decides the C spelling.
+
+use mig_ir::layout::{inline_element_bytes, FieldRole, MessageLayout};
+use mig_ir::{ArgumentKind, Count, Dealloc, Module, Routine, Storage, Type, Validated};
+
+use crate::Unsupported;
+
+/// Which stub file a piece of code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    User,
+    Server,
+}
+
+/// How a datum's C member looks and is copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// `kern_return_t RetCode` of a reply.
+    RetCode,
+    /// One port right in an inline slot.
+    Port,
+    /// A scalar or structure copied by assignment.
+    Value,
+    /// `c_string[N]`: a NUL-terminated string in an `N`-byte array.
+    FixedString { max: u32 },
+    /// An inline array of fixed size, copied with `memcpy` (`bytes` bytes).
+    FixedArray { bytes: u32 },
+    /// An inline array of `n` port rights.
+    PortArray { n: u32 },
+    /// `array[*:max]`: inline, 0 to `max` elements.
+    VarArray { max: u32 },
+    /// `c_string[*:max]`: inline, `msgt_number` bytes including the NUL.
+    VarString { max: u32 },
+    /// `array[]`: inline up to `max` elements, else out of line.
+    Dynamic { max: u32 },
+    /// Out-of-line memory: a pointer in the body.
+    Ool,
+}
+
+/// One (descriptor, data) pair of a message.
+#[derive(Debug, Clone)]
+pub(crate) struct Datum<'a> {
+    /// The argument (`None` for the return code).
+    pub arg: Option<usize>,
+    /// The member name: `flavor`, `old_stateCnt`, `RetCode`.
+    pub name: String,
+    pub ty: Option<&'a Type>,
+    pub shape: Shape,
+    pub long: bool,
+    /// Descriptor contents as sent at most (`msgt_number` is the maximum for variable data).
+    pub size_bits: u32,
+    pub number: u64,
+    pub inline: bool,
+    /// Bytes of one element inline (port rights take the target's slot).
+    pub elem_bytes: u32,
+    /// Bytes of the data member, at most, and of its padding.
+    pub data_max: u32,
+    pub pad_max: u32,
+    /// Polymorphic `msgt_name` (an implicit `<name>Poly` argument).
+    pub poly: Option<usize>,
+    pub port: bool,
+}
+
+impl Datum<'_> {
+    pub fn variable(&self) -> bool {
+        matches!(
+            self.shape,
+            Shape::VarArray { .. } | Shape::VarString { .. } | Shape::Dynamic { .. }
+        )
+    }
+}
+
+/// A request or reply.
+#[derive(Debug, Clone)]
+pub(crate) struct Message<'a> {
+    pub data: Vec<Datum<'a>>,
+    pub fixed_size: u32,
+    pub max_size: u32,
+    pub variable: bool,
+}
+
+impl Message<'_> {
+    /// The message always carries rights or out-of-line memory.
+    pub fn always_complex(&self) -> bool {
+        self.data
+            .iter()
+            .any(|d| (d.port && d.poly.is_none()) || d.shape == Shape::Ool)
+    }
+    /// Some datum decides at run time whether it makes the message complex.
+    pub fn runtime_complex(&self) -> bool {
+        self.data
+            .iter()
+            .any(|d| d.poly.is_some() || matches!(d.shape, Shape::Dynamic { .. }))
+    }
+    /// Whether it does is decided at run time (polymorphic rights, dynamic arrays).
+    pub fn maybe_complex(&self) -> bool {
+        !self.always_complex()
+            && self
+                .data
+                .iter()
+                .any(|d| d.poly.is_some() || matches!(d.shape, Shape::Dynamic { .. }))
+    }
+}
+
+/// The request and reply of one routine.
+pub(crate) fn messages<'a>(v: &'a Validated, index: usize) -> (Message<'a>, Option<Message<'a>>) {
+    let r = &v.module().routines[index];
+    let l = &v.layouts()[index];
+    (
+        message(v, r, &l.request),
+        l.reply.as_ref().map(|m| message(v, r, m)),
+    )
+}
+
+fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'a> {
+    let module = v.module();
+    let mut data: Vec<Datum<'a>> = Vec::new();
+    for f in &l.fields {
+        match &f.role {
+            FieldRole::Descriptor {
+                argument,
+                descriptor,
+            } => {
+                let ty = argument.map(|a| module.ty(r.arguments[a].ty));
+                data.push(Datum {
+                    arg: *argument,
+                    name: f.name.strip_suffix("Type").unwrap_or(&f.name).to_string(),
+                    ty,
+                    shape: Shape::RetCode,
+                    long: descriptor.long,
+                    size_bits: descriptor.size_bits,
+                    number: descriptor.number.unwrap_or(0),
+                    inline: descriptor.inline,
+                    elem_bytes: ty
+                        .map(|t| inline_element_bytes(v.target(), t) as u32)
+                        .unwrap_or(4),
+                    data_max: 0,
+                    pad_max: 0,
+                    poly: argument.and_then(|a| r.arguments[a].poly),
+                    port: ty.is_some_and(|t| t.port),
+                });
+            }
+            FieldRole::Data { storage, .. } => {
+                if let Some(d) = data.last_mut() {
+                    d.data_max = f.size;
+                    d.shape = shape(d, *storage);
+                }
+            }
+            FieldRole::Padding { .. } => {
+                if let Some(d) = data.last_mut() {
+                    d.pad_max = f.size;
+                }
+            }
+            FieldRole::Header => {}
+        }
+    }
+    Message {
+        data,
+        fixed_size: l.fixed_size,
+        max_size: l.max_size,
+        variable: l.variable,
+    }
+}
+
+fn shape(d: &Datum<'_>, storage: Storage) -> Shape {
+    let Some(ty) = d.ty else {
+        return Shape::RetCode;
+    };
+    match (storage, ty.count) {
+        (Storage::OutOfLine, _) => Shape::Ool,
+        (Storage::Dynamic, _) => Shape::Dynamic {
+            max: if d.elem_bytes == 0 {
+                0
+            } else {
+                d.data_max / d.elem_bytes
+            },
+        },
+        (Storage::Inline, Count::Variable { max }) => {
+            let max = max.unwrap_or(0);
+            if ty.string {
+                Shape::VarString { max }
+            } else {
+                Shape::VarArray { max }
+            }
+        }
+        (Storage::Inline, Count::Fixed(n)) => {
+            if ty.string {
+                Shape::FixedString {
+                    max: d.data_max.max(1),
+                }
+            } else if ty.port && n == 1 && ty.element_number == 1 {
+                Shape::Port
+            } else if ty.port {
+                Shape::PortArray {
+                    n: n.saturating_mul(ty.element_number),
+                }
+            } else if n == 1 || ty.c_struct {
+                Shape::Value
+            } else {
+                Shape::FixedArray { bytes: d.data_max }
+            }
+        }
+    }
+}
+
+/// The C type of one element of an array type, on a side.
+pub(crate) fn element_ctype(module: &Module, ty: &Type, side: Side) -> String {
+    if ty.string {
+        return "char".into();
+    }
+    if ty.port {
+        return "mach_port_t".into();
+    }
+    match ty.element {
+        Some(h) => ctype(module.ty(h), side),
+        None => ctype(ty, side),
+    }
+}
+
+/// The C type a side's code holds a value of `ty` in.
+pub(crate) fn ctype(ty: &Type, side: Side) -> String {
+    let s = match side {
+        Side::User => &ty.c.user,
+        Side::Server => &ty.c.server,
+    };
+    if s.is_empty() {
+        ty.name.clone().unwrap_or_else(|| "int".into())
+    } else {
+        s.clone()
+    }
+}
+
+/// True when the sender deallocates out-of-line data for a datum always.
+pub(crate) fn dealloc_always(module: &Module, r: &Routine, i: usize) -> bool {
+    let a = &r.arguments[i];
+    match a.dealloc {
+        Dealloc::Always => true,
+        Dealloc::Never | Dealloc::Variable => false,
+        Dealloc::Default => module.ty(a.ty).dealloc == Dealloc::Always,
+    }
+}
+
+/// Constructs the back end cannot express.
+pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
+    let module = v.module();
+    let mut out = Vec::new();
+    for (i, r) in module.routines.iter().enumerate() {
+        let (req, rep) = messages(v, i);
+        for m in std::iter::once(&req).chain(rep.as_ref()) {
+            for d in &m.data {
+                let problem = match d.shape {
+                    Shape::Dynamic { .. } | Shape::VarArray { .. } if d.poly.is_some() => {
+                        Some("a polymorphic array")
+                    }
+                    Shape::PortArray { .. } if d.poly.is_some() => Some("a polymorphic array"),
+                    _ => None,
+                };
+                if let Some(p) = problem {
+                    out.push(Unsupported {
+                        routine: Some(r.name.clone()),
+                        message: format!(
+                            "argument `{}` is {p}, which the C back end cannot express for {}",
+                            d.name,
+                            v.target().name
+                        ),
+                    });
+                }
+            }
+        }
+        for a in &r.arguments {
+            if a.kind == ArgumentKind::InOut
+                && !matches!(module.ty(a.ty).count, Count::Fixed(_))
+                && module.ty(a.ty).storage != Storage::OutOfLine
+            {
+                out.push(Unsupported {
+                    routine: Some(r.name.clone()),
+                    message: format!(
+                        "argument `{}` is an inout variable array, which the C back end \
+                         cannot express yet",
+                        a.name
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
