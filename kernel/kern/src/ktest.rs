@@ -75,6 +75,8 @@ fn frames(bi: &BootInfo) -> TestResult {
         (before * 4096) >> 20,
         FRAMES.lock().managed_frames()
     );
+    let (kstart, _, _, kend) = crate::arch::image_layout();
+    let image_size = kend - kstart;
     let mut got = Vec::new();
     for i in 0..256u64 {
         let f = FRAMES.lock().alloc().ok_or("allocation failed")?;
@@ -90,7 +92,7 @@ fn frames(bi: &BootInfo) -> TestResult {
             )?;
         }
         check(
-            !(bi.kernel_phys_base..bi.kernel_phys_base + 0x20_0000).contains(&f),
+            !(bi.kernel_phys_base..bi.kernel_phys_base + image_size).contains(&f),
             "frame inside the kernel image",
         )?;
         phys::write(f, &(f ^ i).to_le_bytes());
