@@ -78,7 +78,6 @@ impl Datum<'_> {
 pub(crate) struct Message<'a> {
     pub data: Vec<Datum<'a>>,
     pub fixed_size: u32,
-    pub max_size: u32,
     pub variable: bool,
 }
 
@@ -160,7 +159,6 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
     Message {
         data,
         fixed_size: l.fixed_size,
-        max_size: l.max_size,
         variable: l.variable,
     }
 }

@@ -594,7 +594,7 @@ fn receive(o: &mut Out, s: &Stub<'_>, rep: &Message<'_>) {
 }
 
 /// Bytes a received variable datum occupies, from its descriptor at `e`.
-pub(crate) fn received_size(s: &Stub<'_>, d: &Datum<'_>, e: &str) -> String {
+fn received_size(s: &Stub<'_>, d: &Datum<'_>, e: &str) -> String {
     received_size_expr(s.v, d, e)
 }
 
