@@ -56,7 +56,7 @@ fn limine_major(tool: &Path) -> Result<u32, String> {
     let out = Command::new(tool)
         .arg("--version")
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", tool.display()))?;
+        .map_err(|e| format!("cannot run the Limine host tool `{}` (looked in DIR, DIR/../../bin, DIR/../bin, then PATH): {e}", tool.display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace()
         .find_map(|w| w.split('.').next().and_then(|m| m.parse::<u32>().ok()))
