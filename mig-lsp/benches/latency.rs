@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use lsp_types as lt;
-use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 
 const ROUNDS: usize = 50;

@@ -80,11 +80,15 @@ impl GlobalState {
 /// Runs the server on a connection until the client says `exit`.
 pub fn run(connection: Connection) -> Result<(), String> {
     let caps = serde_json::to_value(server_capabilities()).map_err(|e| e.to_string())?;
+    let (id, _params) = connection.initialize_start().map_err(|e| e.to_string())?;
     connection
-        .initialize(serde_json::json!({
-            "capabilities": caps,
-            "serverInfo": {"name": "mig-lsp", "version": env!("CARGO_PKG_VERSION")},
-        }))
+        .initialize_finish(
+            id,
+            serde_json::json!({
+                "capabilities": caps,
+                "serverInfo": {"name": "mig-lsp", "version": env!("CARGO_PKG_VERSION")},
+            }),
+        )
         .map_err(|e| e.to_string())?;
     let out = connection.sender.clone();
     let mut state = GlobalState {

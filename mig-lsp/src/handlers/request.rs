@@ -158,6 +158,8 @@ pub fn prepare_rename(
     )))
 }
 
+// `WorkspaceEdit::changes` is keyed by `Uri`, whose parsed form clippy thinks mutable.
+#[allow(clippy::mutable_key_type)]
 pub fn rename(
     state: &GlobalState,
     p: lt::RenameParams,

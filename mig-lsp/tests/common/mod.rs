@@ -1,4 +1,6 @@
 //! A test client: drives the server in process over `lsp_server::Connection::memory()`.
+// Each test binary uses a part of the client.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,7 +30,10 @@ impl Client {
             diagnostics: HashMap::new(),
         };
         let init = c.request("initialize", serde_json::json!({"capabilities": {}}));
-        assert!(init.get("result").is_some(), "initialize failed: {init}");
+        assert_eq!(
+            init["result"]["capabilities"]["hoverProvider"], true,
+            "initialize failed: {init}"
+        );
         c.notify("initialized", serde_json::json!({}));
         c
     }
