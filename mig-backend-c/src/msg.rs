@@ -59,8 +59,10 @@ pub(crate) struct Datum<'a> {
     /// Bytes of the data member, at most, and of its padding.
     pub data_max: u32,
     pub pad_max: u32,
-    /// Polymorphic `msgt_name` (an implicit `<name>Poly` argument).
+    /// The sender picks `msgt_name` at run time (its implicit `<name>Poly` argument).
     pub poly: Option<usize>,
+    /// The receiver accepts any `msgt_name` (and may pass it on as `<name>Poly`).
+    pub recv_poly: bool,
     pub port: bool,
 }
 
@@ -138,7 +140,10 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                         .unwrap_or(4),
                     data_max: 0,
                     pad_max: 0,
-                    poly: argument.and_then(|a| r.arguments[a].poly),
+                    poly: argument
+                        .and_then(|a| r.arguments[a].poly)
+                        .filter(|_| ty.is_some_and(|t| t.name_in.is_polymorphic())),
+                    recv_poly: ty.is_some_and(|t| t.name_out.is_polymorphic()),
                     port: ty.is_some_and(|t| t.port),
                 });
             }
@@ -245,29 +250,7 @@ pub(crate) fn dealloc_always(module: &Module, r: &Routine, i: usize) -> bool {
 pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
     let module = v.module();
     let mut out = Vec::new();
-    for (i, r) in module.routines.iter().enumerate() {
-        let (req, rep) = messages(v, i);
-        for m in std::iter::once(&req).chain(rep.as_ref()) {
-            for d in &m.data {
-                let problem = match d.shape {
-                    Shape::Dynamic { .. } | Shape::VarArray { .. } if d.poly.is_some() => {
-                        Some("a polymorphic array")
-                    }
-                    Shape::PortArray { .. } if d.poly.is_some() => Some("a polymorphic array"),
-                    _ => None,
-                };
-                if let Some(p) = problem {
-                    out.push(Unsupported {
-                        routine: Some(r.name.clone()),
-                        message: format!(
-                            "argument `{}` is {p}, which the C back end cannot express for {}",
-                            d.name,
-                            v.target().name
-                        ),
-                    });
-                }
-            }
-        }
+    for r in &module.routines {
         for a in &r.arguments {
             if a.kind == ArgumentKind::InOut
                 && !matches!(module.ty(a.ty).count, Count::Fixed(_))

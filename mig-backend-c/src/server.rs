@@ -43,7 +43,7 @@ pub(crate) fn table_name(v: &Validated, opts: &Options) -> String {
 pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str) {
     o.line("#if\tTypeCheck");
     let fixed = !d.variable() && d.shape != Shape::Ool;
-    if !d.long && fixed && d.poly.is_none() {
+    if !d.long && fixed && !d.recv_poly {
         o.line(format!("if (BAD_TYPECHECK(&{e}, &{}Check))", d.name));
         o.line(format!("\t{{ {fail} }}"));
         o.line("#endif\t/* TypeCheck */");
@@ -65,10 +65,8 @@ pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: 
         "({longform} != {})",
         if d.long { "TRUE" } else { "FALSE" }
     ));
-    if d.poly.is_none() {
+    if !d.recv_poly {
         conds.push(format!("({name_f} != {})", received_name(d)));
-    } else if d.port {
-        conds.push(format!("!MACH_MSG_TYPE_PORT_ANY({name_f})"));
     }
     if fixed {
         conds.push(format!("({number} != {})", d.number));
@@ -137,7 +135,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     }
     o.blank();
     for d in &req.data {
-        if !d.long && !d.variable() && d.poly.is_none() && d.shape != Shape::Ool {
+        if !d.long && !d.variable() && !d.recv_poly && d.shape != Shape::Ool {
             descriptor_const(
                 o,
                 t,
@@ -271,7 +269,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
         .arguments
         .iter()
         .enumerate()
-        .filter(|(_, a)| crate::writer::visible(a, r, Side::Server))
+        .filter(|(_, a)| crate::writer::visible_in(Some(module), a, r, Side::Server))
         .map(|(i, _)| args[i].as_ref().map(|a| a.pass.clone()).unwrap_or_default())
         .collect();
     o.line(format!(
@@ -350,6 +348,9 @@ fn plan_args(
     let rep_datum = |i: usize| rep.and_then(|m| m.data.iter().position(|d| d.arg == Some(i)));
     for (i, a) in r.arguments.iter().enumerate() {
         let ty = module.ty(a.ty);
+        if !crate::writer::visible_in(Some(module), a, r, Side::Server) {
+            continue;
+        }
         let pass = match a.kind {
             ArgumentKind::RequestPort => {
                 let raw = "In0P->Head.msgh_request_port".to_string();
@@ -647,7 +648,7 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
         let m = format!("OutP->{}", d.name);
         let [number, name_f, _, inline_f, dealloc_f] = desc_fields(d, &format!("{m}Type"));
         o.line(format!("{m}Type = {}Type;", d.name));
-        if let Some(pl) = a.poly {
+        if let Some(pl) = d.poly {
             let poly = &r.arguments[pl].name;
             o.line(format!("if (MACH_MSG_TYPE_PORT_ANY({poly}))"));
             o.line("\tmsgh_simple = FALSE;");
@@ -813,6 +814,7 @@ fn demux(o: &mut Out, v: &Validated, opts: &Options) {
         data_max: 4,
         pad_max: 0,
         poly: None,
+        recv_poly: false,
         port: false,
     };
     descriptor_const(o, t, &rc, "RetCodeType", "MACH_MSG_TYPE_INTEGER_32", false);

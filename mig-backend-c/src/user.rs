@@ -144,7 +144,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     }
     if let Some(rep) = &rep {
         for d in &rep.data {
-            if d.long || d.variable() || d.poly.is_some() {
+            if d.long || d.variable() || d.recv_poly {
                 continue;
             }
             descriptor_const(
@@ -203,7 +203,7 @@ fn header(o: &mut Out, s: &Stub<'_>, req: &Message<'_>) {
     let module = s.v.module();
     let disposition = |i: usize| -> String {
         let a = &r.arguments[i];
-        match a.poly {
+        match a.poly.filter(|_| module.ty(a.ty).name_in.is_polymorphic()) {
             Some(p) => r.arguments[p].name.clone(),
             None => {
                 let ty = module.ty(a.ty);
@@ -254,7 +254,7 @@ fn send_datum(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
     let n = &d.name;
     o.line(format!("InP->{n}Type = {n}Type;"));
     let [number, name_f, _, inline_f, dealloc_f] = desc_fields(d, &format!("InP->{n}Type"));
-    if let Some(p) = a.poly {
+    if let Some(p) = d.poly {
         let poly = &s.r.arguments[p].name;
         o.line(format!("if (MACH_MSG_TYPE_PORT_ANY({poly}))"));
         o.line("\tmsgh_simple = FALSE;");
@@ -621,7 +621,7 @@ fn copy_out(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
     } else {
         format!("{number} / {ratio}")
     };
-    if let Some(p) = a.poly {
+    if let (Some(p), true) = (a.poly, d.recv_poly) {
         o.line(format!("*{} = {name_f};", s.r.arguments[p].name));
     }
     let cnt_name = a.count.map(|c| s.r.arguments[c].name.clone());

@@ -333,18 +333,38 @@ pub(crate) fn ool_ctype(module: &Module, ty: &Type, side: Side) -> String {
 }
 
 /// True when an argument appears in a side's C prototype.
-pub(crate) fn visible(a: &Argument, r: &Routine, side: Side) -> bool {
+/// True when an argument appears in a side's C prototype.
+pub(crate) fn visible_in(module: Option<&Module>, a: &Argument, r: &Routine, side: Side) -> bool {
+    let module_ty = |r: &Routine, p: usize| -> (bool, bool) {
+        match module {
+            Some(m) => {
+                let t = m.ty(r.arguments[p].ty);
+                (t.name_in.is_polymorphic(), t.name_out.is_polymorphic())
+            }
+            None => (true, true),
+        }
+    };
     use ArgumentKind::*;
     match a.kind {
-        RequestPort | ReplyPort | In | Out | InOut | Count | Poly => {
-            if a.kind == Poly {
-                // The poly of a server-only reply port is server-only too.
-                if let Some(p) = a.parent {
-                    return visible(&r.arguments[p], r, side);
-                }
-            }
-            true
+        Poly => {
+            // A side sees `<name>Poly` when it sends the value with a name chosen at run time,
+            // or receives it with any name.
+            let Some(p) = a.parent else { return false };
+            let parent = &r.arguments[p];
+            let ty = &module_ty(r, p);
+            let sent = matches!(
+                parent.kind,
+                In | InOut | RequestPort | ReplyPort | SReplyPort | UReplyPort
+            );
+            let returned = matches!(parent.kind, Out | InOut);
+            let (send_poly, recv_poly) = (ty.0, ty.1);
+            let seen = match side {
+                Side::User => sent && send_poly || returned && recv_poly,
+                Side::Server => sent && recv_poly || returned && send_poly,
+            };
+            seen && visible_in(module, parent, r, side)
         }
+        RequestPort | ReplyPort | In | Out | InOut | Count => true,
         SReplyPort | MsgSeqno | ServerCopy => side == Side::Server,
         UReplyPort | WaitTime | MsgOption | Dealloc => side == Side::User,
     }
@@ -415,7 +435,7 @@ pub(crate) fn params(v: &Validated, r: &Routine, side: Side) -> Vec<String> {
     r.arguments
         .iter()
         .enumerate()
-        .filter(|(_, a)| visible(a, r, side))
+        .filter(|(_, a)| visible_in(Some(module), a, r, side))
         .map(|(i, a)| {
             let ty = param_type(module, r, i, side);
             if ty.ends_with('*') {

@@ -250,13 +250,26 @@ impl Lowerer {
         let (name_in, name_out, default_size) = match name {
             IpcTypeName::Single(a) => {
                 let (n, size, _) = self.atom(a)?;
-                let out = n
-                    .symbol
-                    .as_deref()
-                    .and_then(|s| self.target.received_disposition(s))
-                    .map(|s| self.msg_name(s))
-                    .unwrap_or_else(|| n.clone());
-                (n, out, size)
+                // GNU MIG: a received-right name (`MACH_MSG_TYPE_PORT_SEND`...) as a type is
+                // polymorphic for the sender and that right for the receiver (observed).
+                if matches!(
+                    n.symbol.as_deref(),
+                    Some(
+                        "MACH_MSG_TYPE_PORT_SEND"
+                            | "MACH_MSG_TYPE_PORT_SEND_ONCE"
+                            | "MACH_MSG_TYPE_PORT_RECEIVE"
+                    )
+                ) {
+                    (self.msg_name("MACH_MSG_TYPE_POLYMORPHIC"), n, size)
+                } else {
+                    let out = n
+                        .symbol
+                        .as_deref()
+                        .and_then(|s| self.target.received_disposition(s))
+                        .map(|s| self.msg_name(s))
+                        .unwrap_or_else(|| n.clone());
+                    (n, out, size)
+                }
             }
             IpcTypeName::Pair(a, b) => {
                 let (na, sa, spa) = self.atom(a)?;
