@@ -601,7 +601,7 @@ fn received_size(s: &Stub<'_>, d: &Datum<'_>, e: &str) -> String {
 pub(crate) fn received_size_expr(v: &Validated, d: &Datum<'_>, e: &str) -> String {
     let t = v.target();
     let [number, _, _, inline_f, _] = desc_fields(d, e);
-    let inl = padded_bytes(t, d, &number);
+    let inl = crate::writer::padded_wire_bytes(t, d, &number);
     match d.shape {
         Shape::Dynamic { .. } => format!("(({inline_f}) ? {inl} : {})", t.c.pointer.size),
         _ => inl,

@@ -499,10 +499,19 @@ pub(crate) fn param_block(o: &mut Out, ps: &[String]) {
     o.text.push(')');
 }
 
-/// Bytes of a variable datum with `count` elements, rounded up to the message alignment.
+/// Bytes of a variable datum with `count` C elements, rounded up to the message alignment.
 pub(crate) fn padded_bytes(t: &Target, d: &Datum<'_>, count: &str) -> String {
+    padded(t, d.elem_bytes.max(1), count)
+}
+
+/// Bytes of a variable datum with `number` wire elements (its `msgt_number`), rounded up.
+pub(crate) fn padded_wire_bytes(t: &Target, d: &Datum<'_>, number: &str) -> String {
+    let ratio = d.ty.map(|t| t.element_number).unwrap_or(1).max(1);
+    padded(t, (d.elem_bytes / ratio).max(1), number)
+}
+
+fn padded(t: &Target, e: u32, count: &str) -> String {
     let a = t.message_alignment;
-    let e = d.elem_bytes.max(1);
     let raw = if e == 1 {
         count.to_string()
     } else {

@@ -54,8 +54,18 @@ fn migc_and_gnu_mig_put_identical_bytes_on_the_wire() {
         let reference_wire = by_routine(&reference_run.wire);
         let mut pairs = Vec::new();
         for (name, client, server, dir) in [
-            ("migc client/GNU server", &migc[..], &gnu[..], "wire-migc-client"),
-            ("GNU client/migc server", &gnu[..], &migc[..], "wire-migc-server"),
+            (
+                "migc client/GNU server",
+                &migc[..],
+                &gnu[..],
+                "wire-migc-client",
+            ),
+            (
+                "GNU client/migc server",
+                &gnu[..],
+                &migc[..],
+                "wire-migc-server",
+            ),
         ] {
             let mut pair = Pair {
                 name,
@@ -77,7 +87,10 @@ fn migc_and_gnu_mig_put_identical_bytes_on_the_wire() {
             let want = reference_wire.get(routine).cloned().unwrap_or_default();
             for (k, pair) in pairs.iter().enumerate() {
                 let Some(run) = &pair.run else { continue };
-                let got = by_routine(&run.wire).get(routine).cloned().unwrap_or_default();
+                let got = by_routine(&run.wire)
+                    .get(routine)
+                    .cloned()
+                    .unwrap_or_default();
                 if got == want && !want.is_empty() {
                     sub_identical[k] += 1;
                 } else {
@@ -86,9 +99,7 @@ fn migc_and_gnu_mig_put_identical_bytes_on_the_wire() {
                         .zip(&got)
                         .find(|(a, b)| a != b)
                         .map(|(a, b)| format!("\n    GNU:  {a}\n    migc: {b}"))
-                        .unwrap_or_else(|| {
-                            format!(" ({} records vs {})", want.len(), got.len())
-                        });
+                        .unwrap_or_else(|| format!(" ({} records vs {})", want.len(), got.len()));
                     problems.push(format!("{subsystem}: {routine}: {}:{first}", pair.name));
                 }
             }
@@ -131,5 +142,9 @@ fn migc_and_gnu_mig_put_identical_bytes_on_the_wire() {
     for p in &problems {
         eprintln!("{p}");
     }
-    assert!(problems.is_empty(), "{} problems (listed above)", problems.len());
+    assert!(
+        problems.is_empty(),
+        "{} problems (listed above)",
+        problems.len()
+    );
 }

@@ -480,20 +480,9 @@ impl Lowerer {
 
     fn c_string(&mut self, span: Span, bound: &ArrayBound) -> Option<Type> {
         let (count, bits) = match bound {
-            ArrayBound::Fixed(e) => {
-                let n = self.bound(e, "string length")?;
-                match n.checked_mul(8) {
-                    Some(bits) => (Count::Fixed(1), bits),
-                    None => {
-                        self.diags.push(UnitDiagnostic::error(
-                            "string length out of range",
-                            e.span,
-                            "the size in bits does not fit 32 bits",
-                        ));
-                        return None;
-                    }
-                }
-            }
+            // GNU MIG sends `c_string[N]` as N one-byte `STRING_C` elements (observed:
+            // `msgt_size` 8, `msgt_number` N), like `c_string[*:N]` at its maximum.
+            ArrayBound::Fixed(e) => (Count::Fixed(self.bound(e, "string length")?), 8),
             ArrayBound::Max(e) => (
                 Count::Variable {
                     max: Some(self.bound(e, "string length")?),
@@ -512,7 +501,7 @@ impl Lowerer {
         let mut t = self.scalar("MACH_MSG_TYPE_STRING_C", bits);
         t.string = true;
         t.count = count;
-        t.c_size = bits / 8;
+        t.c_size = (bits / 8).max(1);
         t.c_align = 1;
         Some(t)
     }
