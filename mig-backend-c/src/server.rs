@@ -71,8 +71,17 @@ pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: 
     if fixed {
         conds.push(format!("({number} != {})", d.number));
     }
-    conds.push(format!("({size_f} != {})", d.size_bits));
-    let _ = t;
+    match d.shape {
+        // Port rights out of line are names (`mach_port_name_t`); inline they fill a slot.
+        Shape::Dynamic { .. } if d.port && d.size_bits != t.port_name.size * 8 => {
+            conds.push(format!(
+                "({size_f} != ({inline_f} ? {} : {}))",
+                d.size_bits,
+                t.port_name.size * 8
+            ));
+        }
+        _ => conds.push(format!("({size_f} != {})", d.size_bits)),
+    }
     o.line(format!("if (mig_unlikely ({}))", conds.join(" ||\n    ")));
     o.line(format!("\t{{ {fail} }}"));
     o.line("#endif\t/* TypeCheck */");
@@ -705,7 +714,27 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
             Shape::PortArray { n } => {
                 port_loop(o, t, &m, local, &n.to_string(), true);
             }
-            Shape::VarArray { .. } | Shape::VarString { .. } => {
+            Shape::VarString { max } => {
+                let src = if direct { m.clone() } else { local.clone() };
+                o.open("{");
+                o.line("mach_msg_type_number_t n = 0;");
+                o.blank();
+                o.open(format!("while (n + 1 < {max} && {src}[n] != '\\0') {{"));
+                if !direct {
+                    o.line(format!("{m}[n] = {src}[n];"));
+                }
+                o.line("n++;");
+                o.close("}");
+                o.line(format!("{m}[n] = '\\0';"));
+                o.line(format!("{number} = n + 1;"));
+                o.line(format!(
+                    "msgh_size_delta = {};",
+                    padded_bytes(t, d, "(n + 1)")
+                ));
+                o.close("}");
+                o.line("msgh_size += msgh_size_delta;");
+            }
+            Shape::VarArray { .. } => {
                 let c = match (&cnt, d.shape) {
                     (Some(c), _) => c.clone(),
                     (None, _) => "0".into(),
@@ -731,6 +760,10 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                 };
                 o.open(format!("if ({local}P != {buf}) {{"));
                 o.line(format!("{inline_f} = FALSE;"));
+                if d.port && d.size_bits != t.port_name.size * 8 {
+                    let [_, _, size_f, _, _] = desc_fields(d, &format!("{m}Type"));
+                    o.line(format!("{size_f} = {};", t.port_name.size * 8));
+                }
                 if dealloc_always(module, r, ai)
                     || a.dealloc == mig_ir::Dealloc::Default && a.count_in_out
                 {

@@ -354,6 +354,10 @@ fn send_datum(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
                 .unwrap_or("0".into());
             o.line(format!("if ({cnt} > {max}) {{"));
             o.line(format!("\t{inline_f} = FALSE;"));
+            if d.port && d.size_bits != t.port_name.size * 8 {
+                let [_, _, size_f, _, _] = desc_fields(d, &format!("InP->{n}Type"));
+                o.line(format!("\t{size_f} = {};", t.port_name.size * 8));
+            }
             o.line(format!("\tInP->{n}P = {value};"));
             o.line("\tmsgh_simple = FALSE;");
             o.line(format!(
