@@ -365,7 +365,18 @@ pub(crate) fn visible_in(module: Option<&Module>, a: &Argument, r: &Routine, sid
             seen && visible_in(module, parent, r, side)
         }
         RequestPort | ReplyPort | In | Out | InOut | Count => true,
-        SReplyPort | MsgSeqno | ServerCopy => side == Side::Server,
+        // GNU MIG honours `servercopy` only for dynamic arrays (it calls it meaningless
+        // elsewhere and drops the argument).
+        ServerCopy => {
+            side == Side::Server
+                && match (module, a.parent) {
+                    (Some(m), Some(p)) => {
+                        m.ty(r.arguments[p].ty).storage == mig_ir::Storage::Dynamic
+                    }
+                    _ => true,
+                }
+        }
+        SReplyPort | MsgSeqno => side == Side::Server,
         UReplyPort | WaitTime | MsgOption | Dealloc => side == Side::User,
     }
 }
