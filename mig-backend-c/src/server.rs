@@ -26,6 +26,8 @@ pub(crate) fn server_source(v: &Validated, opts: &Options) -> String {
     for (i, r) in m.routines.iter().enumerate() {
         routine(&mut o, v, opts, i, r);
         o.blank();
+        default_implementation(&mut o, v, opts, r);
+        o.blank();
     }
     demux(&mut o, v, opts);
     if opts.symtab {
@@ -898,4 +900,28 @@ fn symtab(o: &mut Out, v: &Validated) {
         "int _{name}SymTabEnd = {};",
         m.subsystem.base as u64 + m.subsystem.slots as u64
     ));
+}
+
+/// A weak server function answering `MIG_EOPNOTSUPP`, compiled when the includer defines
+/// `MIG_EOPNOTSUPP` (as GNU MIG's server files offer).
+fn default_implementation(o: &mut Out, v: &Validated, opts: &Options, r: &Routine) {
+    let function = server_function(r, opts);
+    o.line(format!("/* Default implementation of {function} */"));
+    o.line("#ifdef\tMIG_EOPNOTSUPP");
+    o.line("kern_return_t __attribute__ ((weak))");
+    o.line(function);
+    crate::writer::param_block(o, &params(v, r, Side::Server));
+    o.text.push('\n');
+    o.open("{");
+    for (_, a) in r
+        .arguments
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| crate::writer::visible_in(Some(v.module()), a, r, Side::Server))
+    {
+        o.line(format!("(void) {};", a.name));
+    }
+    o.line("return MIG_EOPNOTSUPP;");
+    o.close("}");
+    o.line("#endif\t/* MIG_EOPNOTSUPP */");
 }
