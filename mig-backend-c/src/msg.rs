@@ -175,11 +175,7 @@ fn shape(d: &Datum<'_>, storage: Storage) -> Shape {
     match (storage, ty.count) {
         (Storage::OutOfLine, _) => Shape::Ool,
         (Storage::Dynamic, _) => Shape::Dynamic {
-            max: if d.elem_bytes == 0 {
-                0
-            } else {
-                d.data_max / d.elem_bytes
-            },
+            max: d.data_max.checked_div(d.elem_bytes).unwrap_or(0),
         },
         (Storage::Inline, Count::Variable { max }) => {
             let max = max.unwrap_or(0);

@@ -654,8 +654,6 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
         let Some(ai) = d.arg else { continue };
         let a = &r.arguments[ai];
         let ty = module.ty(a.ty);
-        let p = if seg[k] == 0 { "OutP" } else { "OutP" };
-        let _ = p;
         let m = format!("OutP->{}", d.name);
         let [number, name_f, _, inline_f, dealloc_f] = desc_fields(d, &format!("{m}Type"));
         o.line(format!("{m}Type = {}Type;", d.name));

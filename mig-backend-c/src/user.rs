@@ -53,12 +53,11 @@ impl Stub<'_> {
     fn value(&self, i: usize) -> String {
         let a = &self.r.arguments[i];
         let ty = self.v.module().ty(a.ty);
-        if a.kind == ArgumentKind::InOut && !crate::writer::is_c_array(ty) {
-            format!("(*{})", a.name)
-        } else if a.kind == ArgumentKind::Count
+        let by_pointer = a.kind == ArgumentKind::InOut && !crate::writer::is_c_array(ty);
+        let count_by_pointer = a.kind == ArgumentKind::Count
             && a.parent
-                .is_some_and(|p| self.r.arguments[p].kind != ArgumentKind::In)
-        {
+                .is_some_and(|p| self.r.arguments[p].kind != ArgumentKind::In);
+        if by_pointer || count_by_pointer {
             format!("(*{})", a.name)
         } else {
             a.name.clone()

@@ -415,7 +415,7 @@ pub(crate) fn param_type(module: &Module, r: &Routine, i: usize, side: Side) -> 
         | Dealloc | ServerCopy => base,
         Count | Poly => {
             let parent = data_kind(a, r);
-            if matches!(parent, Out | InOut) || a.kind == Count && parent == In && false {
+            if matches!(parent, Out | InOut) {
                 format!("{base} *")
             } else {
                 base
@@ -528,7 +528,7 @@ fn padded(t: &Target, e: u32, count: &str) -> String {
     } else {
         format!("{e} * {count}")
     };
-    if e % a == 0 {
+    if e.is_multiple_of(a) {
         raw
     } else {
         format!("(({raw} + {}) & ~{})", a - 1, a - 1)
