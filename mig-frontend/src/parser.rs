@@ -22,11 +22,23 @@ lalrpop_util::lalrpop_mod!(
     grammar
 );
 
+/// Syntax errors after which parsing stops (the rest of the input is not read).
+pub const MAX_SYNTAX_ERRORS: usize = 100;
+
 /// Errors collected while the grammar runs.
 #[derive(Debug, Default)]
 pub struct ParseErrors {
     pub(crate) recovered: Vec<ErrorRecovery<usize, TokenKind, ()>>,
     pub(crate) other: Vec<UnitDiagnostic>,
+    /// Shared with the token feed, which ends the input once too many errors were recovered.
+    count: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl ParseErrors {
+    pub(crate) fn record(&mut self, e: ErrorRecovery<usize, TokenKind, ()>) {
+        self.recovered.push(e);
+        self.count.set(self.count.get() + 1);
+    }
 }
 
 /// The result of parsing: the tree (always), its tokens, and every diagnostic.
@@ -42,18 +54,43 @@ pub struct ParseResult {
 /// are skipped as trivia).
 pub fn parse(text: &str, mode: LexMode) -> ParseResult {
     let (tokens, lex_errors) = lexer::lex(text, mode);
+    let lex_error_count = lex_errors.len();
     let mut diagnostics: Vec<UnitDiagnostic> = lex_errors
         .into_iter()
+        .take(MAX_SYNTAX_ERRORS)
         .map(|e| UnitDiagnostic::error(e.message, e.span, "here"))
         .collect();
+    if lex_error_count > MAX_SYNTAX_ERRORS {
+        let last = diagnostics.last().map_or(Span::default(), |d| d.primary.0);
+        diagnostics.push(
+            UnitDiagnostic::error(
+                format!(
+                    "{} more lexical errors not shown",
+                    lex_error_count - MAX_SYNTAX_ERRORS
+                ),
+                last,
+                "after this one",
+            )
+            .with_note("is this a .defs file?"),
+        );
+    }
     let significant: Vec<Token> = tokens
         .iter()
         .copied()
         .filter(|t| !t.kind.is_trivia() && t.kind != TokenKind::Error)
         .collect();
     let mut errors = ParseErrors::default();
+    let count = errors.count.clone();
+    let mut stopped_at = None;
     let input = significant
         .iter()
+        .take_while(|t| {
+            let go_on = count.get() < MAX_SYNTAX_ERRORS;
+            if !go_on && stopped_at.is_none() {
+                stopped_at = Some(t.span);
+            }
+            go_on
+        })
         .map(|t| Ok::<_, ()>((t.span.start as usize, t.kind, t.span.end as usize)));
     let result = grammar::FileParser::new().parse(text, &mut errors, input);
     let file = match result {
@@ -80,6 +117,13 @@ pub fn parse(text: &str, mode: LexMode) -> ParseResult {
     }
     diagnostics.extend(syntax);
     diagnostics.extend(errors.other);
+    if let Some(span) = stopped_at {
+        diagnostics.push(UnitDiagnostic::error(
+            format!("too many syntax errors ({MAX_SYNTAX_ERRORS}); the rest of the input was not parsed"),
+            span,
+            "parsing stopped here",
+        ));
+    }
     diagnostics.sort_by_key(|d| d.primary.0.start);
     ParseResult {
         file,

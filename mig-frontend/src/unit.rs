@@ -113,6 +113,7 @@ pub fn parse_in(mut db: SourceDb, main: FileId, opts: &FrontendOptions) -> Parse
     unit_diags.extend(check::check_dialect(&result.file, opts.dialect));
     let mut diagnostics = pp.diagnostics;
     diagnostics.extend(unit_diags.iter().map(|d| d.locate(&db, &pp.origins, main)));
+    cap_diagnostics(&mut diagnostics);
     Parsed {
         db,
         main,
@@ -123,6 +124,33 @@ pub fn parse_in(mut db: SourceDb, main: FileId, opts: &FrontendOptions) -> Parse
         diagnostics,
         files_read: pp.files_read,
     }
+}
+
+/// Diagnostics shown for one unit at most; the rest are summarised in one more.
+pub const MAX_DIAGNOSTICS: usize = 200;
+
+/// Keeps the first [`MAX_DIAGNOSTICS`] and summarises the rest (an error if any of them is one,
+/// so that the unit still counts as failed).
+fn cap_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    if diagnostics.len() <= MAX_DIAGNOSTICS {
+        return;
+    }
+    let rest = diagnostics.split_off(MAX_DIAGNOSTICS);
+    let errors = rest
+        .iter()
+        .filter(|d| d.severity >= codespan_reporting::diagnostic::Severity::Error)
+        .count();
+    let summary = if errors > 0 {
+        Diagnostic::error()
+    } else {
+        Diagnostic::warning()
+    };
+    diagnostics.push(summary.with_message(format!(
+        "{} more diagnostics not shown ({} errors, {} warnings)",
+        rest.len(),
+        errors,
+        rest.len() - errors
+    )));
 }
 
 /// The reason of an I/O error without the "(os error N)" suffix, lowercased.

@@ -7,6 +7,7 @@ use std::path::Path;
 use mig_frontend::diagnostics::render_plain;
 use mig_frontend::dialect::Dialect;
 use mig_frontend::preprocess::{predefined_macros, PpOptions};
+use mig_frontend::source::Span;
 use mig_frontend::{parse_path, FrontendOptions, Parsed};
 
 fn parse_case(path: &Path) -> Parsed {
@@ -31,6 +32,41 @@ fn parse_case(path: &Path) -> Parsed {
     parse_path(rel, &opts)
 }
 
+/// Replaces every `span: "start..end"` (unit offsets, which depend on the preprocessor's
+/// spacing) by the place in the original file: `"file:line:col-line:col"`.
+fn locate_spans(parsed: &Parsed, v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if k == "span" {
+                    if let Some(s) = val.as_str() {
+                        *val = serde_json::Value::String(locate(parsed, s));
+                        continue;
+                    }
+                }
+                locate_spans(parsed, val);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| locate_spans(parsed, i)),
+        _ => {}
+    }
+}
+
+fn locate(parsed: &Parsed, span: &str) -> String {
+    let (a, b) = span.split_once("..").expect("span form");
+    let span = Span::new(a.parse().unwrap(), b.parse().unwrap());
+    let Some((file, range, _)) = parsed.origins.resolve(span) else {
+        return format!("unlocated {span:?}");
+    };
+    let f = parsed.db.get(file);
+    let (l1, c1) = f.line_col(range.start);
+    let (l2, c2) = f.line_col(range.end);
+    let name = std::path::Path::new(&f.name)
+        .file_name()
+        .map_or(f.name.clone(), |n| n.to_string_lossy().into_owned());
+    format!("{name}:{l1}:{c1}-{l2}:{c2}")
+}
+
 #[test]
 fn ok_cases_parse_cleanly() {
     insta::glob!("../test_data/ok", "*.defs", |path| {
@@ -42,7 +78,9 @@ fn ok_cases_parse_cleanly() {
             render_plain(&parsed.db, &parsed.diagnostics)
         );
         assert!(!parsed.file.statements.is_empty());
-        insta::assert_yaml_snapshot!(parsed.file);
+        let mut tree = serde_json::to_value(&parsed.file).expect("tree serialises");
+        locate_spans(&parsed, &mut tree);
+        insta::assert_yaml_snapshot!(tree);
     });
 }
 

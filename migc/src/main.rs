@@ -4,6 +4,8 @@
 mod cli;
 mod fmt;
 mod input;
+mod outputs;
+mod stubs;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -76,6 +78,11 @@ impl Session {
         diagnostics::has_errors(diags)
     }
 
+    /// An error that is not about a place in a file.
+    pub fn error(&mut self, message: &str) {
+        let _ = writeln!(self.stderr, "migc: error: {message}");
+    }
+
     /// A warning about the command line itself.
     pub fn warn(&mut self, message: &str) {
         if self.warnings {
@@ -128,27 +135,13 @@ fn run(cli: &Cli) -> Result<u8, String> {
     let mut failed = false;
     for inp in inputs {
         let parsed = input::parse(cli, &session, &inp);
-        let errors = session.report(&parsed.db, &parsed.diagnostics);
-        if errors {
+        if session.report(&parsed.db, &parsed.diagnostics) {
             failed = true;
             continue;
         }
-        if cli.check {
-            continue;
-        }
-        if !outputs_supported(cli, &mut session) {
+        if !outputs::compile(cli, &mut session, &parsed) {
             failed = true;
         }
     }
     Ok(if failed { EXIT_ERRORS } else { 0 })
-}
-
-/// Outputs other than checking need the IR and back ends.
-fn outputs_supported(cli: &Cli, session: &mut Session) -> bool {
-    let _ = cli;
-    let _ = writeln!(
-        session.stderr,
-        "migc: error: code generation is not available in this build yet; use --check"
-    );
-    false
 }

@@ -150,7 +150,7 @@ pub fn lower(text: &str, name: &str, target: &'static mig_ir::Target) -> mig_ir:
         ..PpOptions::default()
     };
     let mut db = SourceDb::new();
-    let (main, _) = db.add_bytes(&format!("{name}.defs"), text.as_bytes());
+    let (main, _) = db.add_bytes(format!("{name}.defs"), text.as_bytes());
     let pp = preprocess::preprocess(&mut db, main, &opts);
     let parsed = mig_frontend::parser::parse(&pp.text, LexMode::Unit);
     let locate = |ds: &[mig_frontend::diagnostics::UnitDiagnostic]| -> Vec<Diagnostic> {

@@ -75,7 +75,7 @@ impl Default for PpLimits {
     fn default() -> Self {
         PpLimits {
             max_include_depth: 200,
-            max_expansion_tokens: 50_000_000,
+            max_expansion_tokens: 4_000_000,
             max_output_bytes: (u32::MAX / 2) as usize,
             max_arg_nesting: 200,
         }
