@@ -1,6 +1,6 @@
 //! `-list` output and message sizes of migc's IR against GNU MIG, for every subsystem file of
-//! `gnumach-dev` (x86_64-gnu). Needs the reference set (`scripts/fetch-reference.sh`) and gcc;
-//! skips with a message when they are missing.
+//! `gnumach-dev` (x86_64-gnu). Needs the reference set (fetched by
+//! `scripts/fetch-reference.sh` when missing) and gcc.
 //!
 //! The sizes come from GNU MIG's own generated code: user stubs assert each fixed request size
 //! (`_Static_assert(sizeof(Request) == N, ...)`) or compute `msgh_size = N + <variable part>`,
