@@ -26,7 +26,12 @@ fn run_with_stdin(mut cmd: Command, input: &[u8]) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().unwrap().write_all(input).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input)
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -47,14 +52,23 @@ fn list_output_is_byte_identical_to_gnu_mig() {
         let pre = gcc_e(&include, file);
         let gnu = dir.join(format!("{stem}.gnu"));
         let mut cmd = Command::new(&migcom);
-        cmd.args(["-user", "/dev/null", "-server", "/dev/null", "-header", "/dev/null", "-list"])
-            .arg(&gnu);
+        cmd.args([
+            "-user",
+            "/dev/null",
+            "-server",
+            "/dev/null",
+            "-header",
+            "/dev/null",
+            "-list",
+        ])
+        .arg(&gnu);
         let out = run_with_stdin(cmd, &pre);
         assert!(out.status.success(), "GNU migcom failed on {stem}");
 
         let stdin_list = dir.join(format!("{stem}.stdin"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_migc"));
-        cmd.args(["-n", "-cc", "cat", "-", "/dev/null", "-list"]).arg(&stdin_list);
+        cmd.args(["-n", "-cc", "cat", "-", "/dev/null", "-list"])
+            .arg(&stdin_list);
         let out = run_with_stdin(cmd, &pre);
         assert!(
             out.status.success(),
@@ -78,10 +92,21 @@ fn list_output_is_byte_identical_to_gnu_mig() {
 
         let want = std::fs::read(&gnu).unwrap();
         assert!(!want.is_empty(), "GNU MIG wrote an empty list for {stem}");
-        assert_eq!(std::fs::read(&stdin_list).unwrap(), want, "{stem}: -cc cat - list differs");
-        assert_eq!(std::fs::read(&builtin_list).unwrap(), want, "{stem}: built-in list differs");
+        assert_eq!(
+            std::fs::read(&stdin_list).unwrap(),
+            want,
+            "{stem}: -cc cat - list differs"
+        );
+        assert_eq!(
+            std::fs::read(&builtin_list).unwrap(),
+            want,
+            "{stem}: built-in list differs"
+        );
         identical += 1;
     }
     println!("migc -n -list: {identical}/{} gnumach-dev subsystem files byte-identical (stdin and built-in preprocessor)", files.len());
-    assert_eq!(identical, 17, "expected the 17 subsystem files of gnumach-dev");
+    assert_eq!(
+        identical, 17,
+        "expected the 17 subsystem files of gnumach-dev"
+    );
 }
