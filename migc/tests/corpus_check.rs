@@ -113,3 +113,65 @@ fn every_subsystem_file_passes_check() {
     }
     assert_eq!(total_failed, 0, "files failed `migc --check`");
 }
+
+/// Asking for C stubs from an Apple or OSF interface gives a clear diagnostic and writes no C:
+/// the targets use GNU's message format.
+#[test]
+fn other_dialects_get_a_diagnostic_not_broken_c() {
+    let Some(corpus) = corpus_dir() else {
+        println!("corpus absent: ../shared/corpus not found; the Apple and OSF families were not checked");
+        return;
+    };
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-codegen");
+    let mut refused = 0;
+    for f in families(&corpus, &scratch)
+        .into_iter()
+        .filter(|f| f.dialect != "gnu")
+    {
+        for file in defs_files(&f.dir)
+            .into_iter()
+            .filter(|p| declares_subsystem(p))
+        {
+            let out_dir = scratch.join(f.name).join(file.file_stem().unwrap());
+            std::fs::create_dir_all(&out_dir).unwrap();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_migc"));
+            cmd.current_dir(&out_dir).args([
+                "--dialect",
+                f.dialect,
+                "-user",
+                "u.c",
+                "-server",
+                "s.c",
+                "-header",
+                "u.h",
+            ]);
+            for i in &f.include_dirs {
+                cmd.arg("-I").arg(i);
+            }
+            for d in &f.defines {
+                cmd.arg(format!("-D{d}"));
+            }
+            let res = cmd.arg(&file).output().expect("run migc");
+            let stderr = String::from_utf8_lossy(&res.stderr);
+            assert_eq!(res.status.code(), Some(1), "{}: {stderr}", file.display());
+            assert!(
+                stderr.contains("is not supported") || stderr.contains("cannot find include"),
+                "{}: no clear diagnostic:\n{stderr}",
+                file.display()
+            );
+            for out in ["u.c", "s.c", "u.h"] {
+                assert!(
+                    !out_dir.join(out).exists(),
+                    "{}: wrote {out} despite the error",
+                    file.display()
+                );
+            }
+            refused += 1;
+        }
+    }
+    println!("{refused} Apple and OSF subsystem files: C generation refused with a diagnostic, no C written");
+    assert!(
+        refused >= 117,
+        "expected every Apple and OSF subsystem file, got {refused}"
+    );
+}
