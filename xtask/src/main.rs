@@ -54,9 +54,10 @@ enum Command {
         #[arg(long, default_value = "")]
         cmdline: String,
     },
-    /// Run benchmarks: `kernel` for the kernel section; no target runs every section.
+    /// Run benchmarks: `kernel`, `frontend` (parse the corpora), `mig` (GNU MIG vs migc),
+    /// `lsp` (diagnostics latency); no target runs every section.
     Bench {
-        /// Section to run (`kernel`); all sections when omitted.
+        /// Section to run (`kernel`, `frontend`, `mig`, `lsp`); all sections when omitted.
         target: Option<String>,
     },
 }
@@ -78,8 +79,17 @@ fn main() -> ExitCode {
             cmdline,
         } => kernel::iso_command(grub, limine, &output, &cmdline),
         Command::Bench { target } => match target.as_deref() {
-            None | Some("kernel") => kernel::bench::run(),
-            Some(other) => Err(format!("unknown bench section `{other}` (known: kernel)")),
+            None => kernel::bench::run()
+                .and_then(|()| cargo_bench("conformance", "frontend"))
+                .and_then(|()| cargo_bench("conformance", "mig"))
+                .and_then(|()| cargo_bench("mig-lsp", "latency")),
+            Some("kernel") => kernel::bench::run(),
+            Some("frontend") => cargo_bench("conformance", "frontend"),
+            Some("mig") => cargo_bench("conformance", "mig"),
+            Some("lsp") => cargo_bench("mig-lsp", "latency"),
+            Some(other) => Err(format!(
+                "unknown bench section `{other}` (known: kernel, frontend, mig, lsp)"
+            )),
         },
     };
     match result {
@@ -88,5 +98,19 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs one of the compiler workspace's `harness = false` benchmarks, which print their figures.
+fn cargo_bench(package: &str, bench: &str) -> Result<(), String> {
+    println!("== bench {bench} ({package})");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["bench", "--quiet", "-p", package, "--bench", bench])
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("bench {bench} failed ({status})"))
     }
 }
