@@ -76,8 +76,28 @@ fn write_outputs(cli: &Cli, session: &mut Session, module: &Validated) -> bool {
                     }
                 };
             }
+            "rust" | "rust-client" | "rust-server" => {
+                let opts = mig_backend_rust::Options {
+                    client: kind != "rust-server",
+                    server: kind != "rust-client",
+                };
+                ok &= match mig_backend_rust::generate(module, &opts) {
+                    Ok(text) => match &cli.output {
+                        Some(path) => write_file(session, path, &text),
+                        None => std::io::stdout().lock().write_all(text.as_bytes()).is_ok(),
+                    },
+                    Err(errors) => {
+                        for e in errors {
+                            session.error(&e.to_string());
+                        }
+                        false
+                    }
+                };
+            }
             other => {
-                session.error(&format!("unknown --emit kind `{other}` (expected ir)"));
+                session.error(&format!(
+                    "unknown --emit kind `{other}` (expected ir, rust, rust-client, rust-server)"
+                ));
                 ok = false;
             }
         }

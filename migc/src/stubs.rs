@@ -22,11 +22,13 @@ struct Plan {
 
 /// GNU mig's choice: a named file, else (without `-n`) the default name; `/dev/null` writes
 /// nothing.
+/// `--emit rust*` implies `-n`: only the C files named on the command line are written.
 fn plan(cli: &Cli, subsystem: &str) -> Plan {
+    let no_defaults = cli.no_default_outputs || cli.emit.iter().any(|k| k.starts_with("rust"));
     let pick = |named: &Option<PathBuf>, default: Option<String>| -> Option<PathBuf> {
         let p = match named {
             Some(p) => p.clone(),
-            None if !cli.no_default_outputs => PathBuf::from(default?),
+            None if !no_defaults => PathBuf::from(default?),
             None => return None,
         };
         (p != Path::new("/dev/null")).then_some(p)
