@@ -30,6 +30,7 @@
 mod build;
 mod client;
 mod codec;
+mod loopback;
 mod model;
 mod names;
 mod server;
@@ -171,6 +172,22 @@ pub fn generate(v: &Validated, opts: &Options) -> Result<String, Vec<Unsupported
     );
     out.push_str(&prettyplease::unparse(&file));
     Ok(out)
+}
+
+/// A test aid (not part of the stable interface): a `loopback` module whose `Loopback`
+/// implements the server trait by calling the client functions, to be placed next to stubs
+/// generated with both sides. See `tests/wire.rs`.
+#[doc(hidden)]
+pub fn loopback(v: &Validated) -> Result<String, Vec<Unsupported>> {
+    check(v)?;
+    let text = loopback::loopback_module(v);
+    let file = syn::parse_file(&text).map_err(|e| {
+        vec![Unsupported {
+            routine: None,
+            message: format!("loopback does not parse (a bug): {e}"),
+        }]
+    })?;
+    Ok(prettyplease::unparse(&file))
 }
 
 /// The unformatted text.

@@ -58,7 +58,10 @@ fn client_only_and_server_only_compile() {
     assert!(c.contains("pub mod client") && !c.contains("pub mod server"));
     assert!(s.contains("pub mod server") && !s.contains("pub mod client"));
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rust-sides");
-    let modules = vec![("client_side".to_string(), c), ("server_side".to_string(), s)];
+    let modules = vec![
+        ("client_side".to_string(), c),
+        ("server_side".to_string(), s),
+    ];
     if let Err(e) = common::compile_crate(&dir, &modules, "") {
         panic!("one-sided output does not compile:\n{e}");
     }

@@ -50,7 +50,15 @@ fn emit_rust_refuses_i686() {
     let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = reference_include(&root);
     let out = Command::new(env!("CARGO_BIN_EXE_migc"))
-        .args(["--target", "i686-gnu", "--emit", "rust", "-o", "/dev/null", "-I"])
+        .args([
+            "--target",
+            "i686-gnu",
+            "--emit",
+            "rust",
+            "-o",
+            "/dev/null",
+            "-I",
+        ])
         .arg(&include)
         .arg(include.join("mach/mach_port.defs"))
         .output()
