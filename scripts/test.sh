@@ -23,6 +23,8 @@ if [ -d kernel ]; then
   step "kernel: format, clippy, QEMU test suite"
   (cd kernel && cargo fmt --all -- --check && cargo clippy --all-targets --quiet -- -D warnings)
   cargo xtask test
+  step "kernel: second boot path (GRUB Multiboot2 ISO)"
+  cargo xtask test --grub
 fi
 
 if [ -d fuzz ]; then
