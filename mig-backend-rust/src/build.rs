@@ -39,6 +39,17 @@ impl Default for Builder {
     }
 }
 
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The subsystem name (the file is `<subsystem>.rs`).
+    pub subsystem: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Every file read to make it (the `.defs` file and its includes), in the order read.
+    pub files_read: Vec<PathBuf>,
+}
+
 /// Why a build failed: diagnostics of the front end or the IR, rendered, or an I/O error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildError {
@@ -126,8 +137,8 @@ impl Builder {
         self
     }
 
-    /// Generates every file. Returns the paths written.
-    pub fn compile(self) -> Result<Vec<PathBuf>, BuildError> {
+    /// Generates every file (rewriting a file only when its text changed).
+    pub fn compile(self) -> Result<Vec<Generated>, BuildError> {
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -155,7 +166,11 @@ impl Builder {
             if std::fs::read_to_string(&dest).ok().as_deref() != Some(text.as_str()) {
                 std::fs::write(&dest, &text).map_err(err)?;
             }
-            written.push(dest);
+            written.push(Generated {
+                subsystem: name,
+                path: dest,
+                files_read: read,
+            });
         }
         Ok(written)
     }

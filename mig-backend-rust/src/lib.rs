@@ -37,7 +37,7 @@ mod server;
 mod sig;
 mod structs;
 
-pub use build::{BuildError, Builder};
+pub use build::{BuildError, Builder, Generated};
 
 use mig_ir::{ArgumentKind, Count, Storage, Validated};
 
