@@ -104,7 +104,10 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     let (reply_name, reply_disp) = match reply_arg {
         Some(i) => header_port(v, r, i),
         None if r.is_simple() => ("rt::PortName::NULL".to_string(), "0".to_string()),
-        None => ("mig_t.get_reply_port()".to_string(), "21".to_string()),
+        None => (
+            "mig_t.get_reply_port()".to_string(),
+            "rt::msg::types::MACH_MSG_TYPE_MAKE_SEND_ONCE".to_string(),
+        ),
     };
     let (request_name, request_disp) = match r.request_port() {
         Some(i) => header_port(v, r, i),
@@ -190,7 +193,10 @@ fn header_port(v: &Validated, r: &Routine, i: usize) -> (String, String) {
     if ty.name_in.is_polymorphic() {
         (format!("{name}.name"), format!("{name}.disposition"))
     } else {
-        (format!("{name}{get}"), ty.name_in.value.to_string())
+        (
+            format!("{name}{get}"),
+            crate::model::type_name_expr(&ty.name_in),
+        )
     }
 }
 
@@ -224,7 +230,7 @@ fn write_request(
         let a = &r.arguments[ai];
         let more = k + 1 < req.data.len();
         let dealloc = dealloc_always(module, r, ai);
-        let desc = d.desc_expr(d.name_in, dealloc);
+        let desc = d.desc_expr(false, dealloc);
         let name = ident(&a.name);
         if a.kind == ArgumentKind::Count {
             // CountInOut: the caller's buffer size, at most the array's maximum.
@@ -353,7 +359,7 @@ fn read_reply(
         ));
     }
     o.line(format!(
-        "if mig_rd.desc(core::mem::offset_of!(Reply, RetCodeType)) != rt::TypeDesc::new(2, 32, 1, true, false, false) {{ {fail} }}"
+        "if mig_rd.desc(core::mem::offset_of!(Reply, RetCodeType)) != rt::TypeDesc::new(rt::msg::types::MACH_MSG_TYPE_INTEGER_32, 32, 1, true, false, false) {{ {fail} }}"
     ));
     if rep.data.len() == 1 {
         o.line("rt::Error::check(mig_ret)");

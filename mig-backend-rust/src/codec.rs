@@ -333,7 +333,7 @@ pub(crate) fn check_datum(
     if !d.long && fixed && !d.recv_poly {
         o.line(format!(
             "if mig_d != {} {{ {fail} }}",
-            d.desc_expr(d.name_out, false)
+            d.desc_expr(true, false)
         ));
     } else {
         let mut conds = Vec::new();
@@ -343,7 +343,7 @@ pub(crate) fn check_datum(
         }
         conds.push(format!("{}mig_d.longform()", not(d.long)));
         if !d.recv_poly {
-            conds.push(format!("mig_d.name() != {}", d.name_out));
+            conds.push(format!("mig_d.name() != {}", d.name_out_expr));
         }
         if fixed {
             conds.push(format!("mig_d.number != {}", d.number));

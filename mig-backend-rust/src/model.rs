@@ -58,6 +58,9 @@ pub(crate) struct Datum<'a> {
     /// `msgt_name` sent and received.
     pub name_in: u32,
     pub name_out: u32,
+    /// The same as Rust expressions: `rt::msg::types::MACH_MSG_TYPE_COPY_SEND`.
+    pub name_in_expr: String,
+    pub name_out_expr: String,
 }
 
 impl Datum<'_> {
@@ -78,8 +81,14 @@ impl Datum<'_> {
             _ => 0,
         }
     }
-    /// The descriptor of the datum as sent at most (the constant stubs start from).
-    pub fn desc_expr(&self, name: u32, dealloc: bool) -> String {
+    /// The descriptor of the datum as sent at most (the constant stubs start from), with
+    /// `msgt_name` as sent (`received` false) or as received.
+    pub fn desc_expr(&self, received: bool, dealloc: bool) -> String {
+        let name = if received {
+            &self.name_out_expr
+        } else {
+            &self.name_in_expr
+        };
         format!(
             "rt::TypeDesc::new({name}, {}, {}, {}, {}, {dealloc})",
             self.size_bits, self.number as u32, self.inline, self.long
@@ -165,6 +174,12 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                     port: ty.is_some_and(|t| t.port),
                     name_in: ty.map(|t| t.name_in.value).unwrap_or(2),
                     name_out: ty.map(|t| t.name_out.value).unwrap_or(2),
+                    name_in_expr: ty
+                        .map(|t| type_name_expr(&t.name_in))
+                        .unwrap_or_else(|| INTEGER_32.into()),
+                    name_out_expr: ty
+                        .map(|t| type_name_expr(&t.name_out))
+                        .unwrap_or_else(|| INTEGER_32.into()),
                 });
                 "rt::TypeDesc".to_string()
             }
@@ -193,6 +208,46 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
         fixed_size: l.fixed_size,
         max_size: l.max_size,
         variable: l.variable,
+    }
+}
+
+/// `msgt_name` of a return code.
+pub(crate) const INTEGER_32: &str = "rt::msg::types::MACH_MSG_TYPE_INTEGER_32";
+
+/// Names `mach_rt::msg::types` defines (every GNU name but `POLYMORPHIC`).
+const RUNTIME_NAMES: &[&str] = &[
+    "MACH_MSG_TYPE_UNSTRUCTURED",
+    "MACH_MSG_TYPE_BIT",
+    "MACH_MSG_TYPE_BOOLEAN",
+    "MACH_MSG_TYPE_INTEGER_16",
+    "MACH_MSG_TYPE_INTEGER_32",
+    "MACH_MSG_TYPE_CHAR",
+    "MACH_MSG_TYPE_BYTE",
+    "MACH_MSG_TYPE_INTEGER_8",
+    "MACH_MSG_TYPE_REAL",
+    "MACH_MSG_TYPE_INTEGER_64",
+    "MACH_MSG_TYPE_STRING",
+    "MACH_MSG_TYPE_STRING_C",
+    "MACH_MSG_TYPE_PORT_NAME",
+    "MACH_MSG_TYPE_MOVE_RECEIVE",
+    "MACH_MSG_TYPE_MOVE_SEND",
+    "MACH_MSG_TYPE_MOVE_SEND_ONCE",
+    "MACH_MSG_TYPE_COPY_SEND",
+    "MACH_MSG_TYPE_MAKE_SEND",
+    "MACH_MSG_TYPE_MAKE_SEND_ONCE",
+    "MACH_MSG_TYPE_PORT_RECEIVE",
+    "MACH_MSG_TYPE_PORT_SEND",
+    "MACH_MSG_TYPE_PORT_SEND_ONCE",
+    "MACH_MSG_TYPE_PROTECTED_PAYLOAD",
+];
+
+/// A `msgt_name` as a Rust expression: the runtime's constant when it has the symbol, else
+/// the number (a polymorphic `msgt_name` is replaced at run time; GNU MIG starts from 0xff).
+pub(crate) fn type_name_expr(n: &mig_ir::MsgTypeName) -> String {
+    match n.symbol.as_deref() {
+        Some(s) if RUNTIME_NAMES.contains(&s) => format!("rt::msg::types::{s}"),
+        _ if n.is_polymorphic() => "0xff".into(),
+        _ => n.value.to_string(),
     }
 }
 

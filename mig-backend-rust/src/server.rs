@@ -399,7 +399,7 @@ fn fill_reply(
         let a = &r.arguments[ai];
         let more = k + 1 < rep.data.len();
         let dealloc = dealloc_always(module, r, ai);
-        let desc = d.desc_expr(d.name_in, dealloc);
+        let desc = d.desc_expr(false, dealloc);
         let out = format!("out_{}", a.name);
         let cap = caps
             .iter()
@@ -481,7 +481,7 @@ fn dispatch(o: &mut Out, v: &Validated) {
     o.line("{");
     o.line("let mut mig_w = rt::Writer::new(reply);");
     o.line("mig_w.header(&rt::Header { msgh_bits: rt::msg::msgh_bits(rt::msg::msgh_bits_remote(mig_h.msgh_bits), 0), msgh_size: rt::msg::REPLY_HEADER_SIZE, msgh_remote_port: rt::PortSlot { name: mig_h.msgh_remote_port.name, upper: 0 }, msgh_local_port: rt::PortSlot::default(), msgh_seqno: 0, msgh_id: mig_h.msgh_id.wrapping_add(100) });");
-    o.line("mig_w.desc(32, rt::TypeDesc::new(2, 32, 1, true, false, false));");
+    o.line("mig_w.desc(32, rt::TypeDesc::new(rt::msg::types::MACH_MSG_TYPE_INTEGER_32, 32, 1, true, false, false));");
     o.line("}");
     o.line(format!("match mig_h.msgh_id.wrapping_sub({base}) {{"));
     for r in &m.routines {
