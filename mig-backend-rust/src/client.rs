@@ -11,7 +11,7 @@ use crate::sig::{buffer_type, client_header_port, in_type, out_type, sent_port};
 
 pub(crate) fn client_module(o: &mut Out, v: &Validated) {
     o.line("/// Client stubs: one function per routine, generic over the transport.");
-    o.line("#[allow(clippy::too_many_arguments, clippy::type_complexity, clippy::needless_borrow, clippy::identity_op, unused_parens, unused_assignments, non_snake_case)]");
+    o.line("#[allow(clippy::too_many_arguments, clippy::type_complexity, clippy::needless_borrow, clippy::identity_op, unused_parens, unused_assignments, non_snake_case, missing_docs)]");
     o.line("pub mod client {");
     o.line("use mach_rt as rt;");
     for (i, r) in v.module().routines.iter().enumerate() {

@@ -2,7 +2,7 @@
 //! `MIG_EOPNOTSUPP` by default), one checking stub per routine and the `dispatch` function,
 //! which validate requests as strictly as GNU MIG's server stubs and demux.
 
-use mig_ir::{ArgumentKind, Count, Routine, Storage, Validated};
+use mig_ir::{ArgumentKind, Count, Routine, Validated};
 
 use crate::client::declare_shift;
 use crate::codec::{check_datum, write_datum, write_dynamic, write_ool, DynamicSrc, Out};
@@ -15,7 +15,7 @@ const RETCODE: usize = 40;
 pub(crate) fn server_module(o: &mut Out, v: &Validated) {
     let m = v.module();
     o.line("/// Server side: the `Server` trait, the checking stubs and `dispatch`.");
-    o.line("#[allow(clippy::too_many_arguments, clippy::type_complexity, clippy::needless_borrow, clippy::identity_op, clippy::absurd_extreme_comparisons, unused_comparisons, unused_parens, unused_assignments, non_snake_case)]");
+    o.line("#[allow(clippy::too_many_arguments, clippy::type_complexity, clippy::needless_borrow, clippy::identity_op, clippy::absurd_extreme_comparisons, unused_comparisons, unused_parens, unused_assignments, non_snake_case, missing_docs)]");
     o.line("pub mod server {");
     o.line("use mach_rt as rt;");
     let mut sigs = Vec::new();
@@ -54,7 +54,7 @@ pub(crate) fn server_module(o: &mut Out, v: &Validated) {
     o.line("/// The largest reply `dispatch` writes: reply buffers must be this large.");
     o.line(format!("pub const MAX_REPLY_SIZE: usize = {max_rep};"));
     for (i, r) in m.routines.iter().enumerate() {
-        stub(o, v, i, r, &sigs[i]);
+        stub(o, v, i, r);
     }
     dispatch(o, v);
     o.line("}");
@@ -125,7 +125,7 @@ fn fail_stmt() -> String {
     format!("{{ mig_w.scalar::<i32>({RETCODE}, rt::error::MIG_BAD_ARGUMENTS); return; }}")
 }
 
-fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine, sig: &Sig) {
+fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     let module = v.module();
     let t = v.target();
     let (req, rep) = messages(v, index);
@@ -273,7 +273,6 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine, sig: &Sig) {
             }
         }
     }
-    let _ = sig;
     let call = format!("mig_s.{}({})", ident(&r.name), call.join(", "));
     let outs: Vec<String> = rep
         .as_ref()
@@ -462,7 +461,6 @@ fn fill_reply(
     if rep.runtime_complex() {
         o.line("if mig_complex { mig_w.or_bits(rt::msg::MACH_MSGH_BITS_COMPLEX); }");
     }
-    let _ = Storage::Inline;
 }
 
 fn dispatch(o: &mut Out, v: &Validated) {

@@ -10,7 +10,7 @@ use crate::names::ident;
 
 pub(crate) fn messages_module(o: &mut Out, v: &Validated) {
     o.line("/// Requests and replies as `#[repr(C)]` structures of the largest message.");
-    o.line("#[allow(non_snake_case, non_camel_case_types, dead_code)]");
+    o.line("#[allow(non_snake_case, non_camel_case_types, dead_code, missing_docs)]");
     o.line("pub mod messages {");
     o.line("use mach_rt as rt;");
     for (i, r) in v.module().routines.iter().enumerate() {
@@ -41,6 +41,7 @@ fn structure(o: &mut Out, name: &str, m: &Message<'_>) {
     };
     o.line(format!("/// {what}"));
     o.line("#[repr(C)]");
+    o.line("#[derive(Debug)]");
     o.line(format!("pub struct {name} {{"));
     for (field, ty, _, _) in &m.members {
         o.line(format!("pub {field}: {ty},"));

@@ -39,12 +39,12 @@ pub fn compile_crate(dir: &Path, modules: &[(String, String)], extra: &str) -> R
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest);
     let mut lib = String::from(
-        "//! Generated stubs, compiled by a test.\n#![no_std]\n#![deny(warnings)]\n\n",
+        "//! Generated stubs, compiled by a test.\n#![no_std]\n#![forbid(unsafe_code)]\n#![deny(warnings, missing_docs, missing_debug_implementations)]\n\n",
     );
     for (name, text) in modules {
         write_if_changed(&dir.join("src").join(format!("{name}.rs")), text);
         lib.push_str(&format!(
-            "pub mod {name} {{\n    include!(\"{name}.rs\");\n}}\n"
+            "/// Stubs of `{name}`.\npub mod {name} {{\n    include!(\"{name}.rs\");\n}}\n"
         ));
     }
     lib.push_str(extra);
