@@ -21,19 +21,19 @@ use std::collections::BTreeMap;
 use mach_rt as rt;
 
 #[derive(Debug, Clone, Default)]
-struct Record {
-    bytes: Vec<u8>,
-    mask: Vec<bool>,
+pub struct Record {
+    pub bytes: Vec<u8>,
+    pub mask: Vec<bool>,
 }
 
 #[derive(Debug, Default)]
-struct Exchange {
-    request: Option<Record>,
-    request_ool: BTreeMap<u32, Vec<u8>>,
-    reply: Option<Record>,
-    reply_ool: BTreeMap<u32, Vec<u8>>,
+pub struct Exchange {
+    pub request: Option<Record>,
+    pub request_ool: BTreeMap<u32, Vec<u8>>,
+    pub reply: Option<Record>,
+    pub reply_ool: BTreeMap<u32, Vec<u8>>,
     /// `oneway` lines: (demux, retcode).
-    oneway: Option<(u32, i32)>,
+    pub oneway: Option<(u32, i32)>,
 }
 
 fn hex(s: &str) -> Record {
@@ -60,7 +60,7 @@ fn is_port_right(n: u32) -> bool {
     (16..=21).contains(&n)
 }
 
-fn received(n: u32) -> u32 {
+pub fn received(n: u32) -> u32 {
     match n {
         16 => 16,
         17 | 19 | 20 => 17,
@@ -70,7 +70,7 @@ fn received(n: u32) -> u32 {
 }
 
 /// Descriptor offsets and, for out-of-line data, the offset of the address.
-fn walk(msg: &[u8]) -> Vec<(usize, rt::TypeDesc, Option<usize>)> {
+pub fn walk(msg: &[u8]) -> Vec<(usize, rt::TypeDesc, Option<usize>)> {
     let rd = rt::Reader::new(msg);
     let mut off = 32;
     let mut out = Vec::new();
@@ -93,7 +93,7 @@ fn walk(msg: &[u8]) -> Vec<(usize, rt::TypeDesc, Option<usize>)> {
     out
 }
 
-fn ool_bytes(d: &rt::TypeDesc) -> usize {
+pub fn ool_bytes(d: &rt::TypeDesc) -> usize {
     (d.number as usize * d.size() as usize).div_ceil(8)
 }
 
@@ -167,7 +167,7 @@ fn after_nul(msg: &[u8]) -> Vec<bool> {
 }
 
 /// Compares `got` with a GNU record (masked bytes excepted), dispositions normalised.
-fn compare(what: &str, got: &[u8], want: &Record, problems: &mut Vec<String>) {
+pub fn compare(what: &str, got: &[u8], want: &Record, problems: &mut Vec<String>) {
     let mut g = got.to_vec();
     normalize(&mut g);
     let mut w = want.bytes.clone();
@@ -189,7 +189,7 @@ fn compare(what: &str, got: &[u8], want: &Record, problems: &mut Vec<String>) {
 }
 
 /// Compares the out-of-line regions `msg` points to with GNU's.
-fn compare_ool(what: &str, msg: &[u8], want: &BTreeMap<u32, Vec<u8>>, problems: &mut Vec<String>) {
+pub fn compare_ool(what: &str, msg: &[u8], want: &BTreeMap<u32, Vec<u8>>, problems: &mut Vec<String>) {
     let rd = rt::Reader::new(msg);
     for (i, (_, d, addr)) in walk(msg).into_iter().enumerate() {
         let Some(a) = addr else { continue };
@@ -285,6 +285,13 @@ pub fn replay<F>(
 where
     F: FnMut(&mut Replay<'_>, rt::PortName, u32, rt::Received<'_>, &mut [u8]) -> bool,
 {
+    let (exchanges, order) = parse_wire(wire);
+    replay_parsed(subsystem, &exchanges, &order, malformed, (first, end), problems, &mut dispatch)
+}
+
+/// The records of a wire file by (routine, `case=k`), and their order.
+#[allow(clippy::type_complexity)]
+pub fn parse_wire(wire: &str) -> (BTreeMap<(String, String), Exchange>, Vec<(String, String)>) {
     let mut exchanges: BTreeMap<(String, String), Exchange> = BTreeMap::new();
     let mut order = Vec::new();
     for line in wire.lines() {
@@ -322,9 +329,25 @@ where
             _ => {}
         }
     }
+    (exchanges, order)
+}
+
+#[allow(clippy::type_complexity)]
+fn replay_parsed<F>(
+    subsystem: &str,
+    exchanges: &BTreeMap<(String, String), Exchange>,
+    order: &[(String, String)],
+    malformed: &str,
+    (first, end): (u32, u32),
+    problems: &mut Vec<String>,
+    dispatch: &mut F,
+) -> Summary
+where
+    F: FnMut(&mut Replay<'_>, rt::PortName, u32, rt::Received<'_>, &mut [u8]) -> bool,
+{
     let mut routines = std::collections::BTreeSet::new();
     let mut last_request: BTreeMap<String, Record> = BTreeMap::new();
-    for key in &order {
+    for key in order {
         let e = &exchanges[key];
         let what = format!("{subsystem} {} {}", key.0, key.1);
         let Some(request) = &e.request else { continue };

@@ -15,10 +15,10 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conformance::gnumach::{gnu_mig_command, reference_include, reference_root};
+use conformance::gnumach::{gnu_mig_command, reference_include, reference_root, repo_root};
 use conformance::harness::{build_harness, run_harness, SUBSYSTEM_FILES};
 
 const SUBSYSTEMS: &[&str] = &["mach", "mach_port", "mach_host", "device"];
@@ -35,6 +35,7 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
     let mut modules = Vec::new();
     let mut runs = String::new();
     let mut totals = Vec::new();
+    let mut gnu_runs = Vec::new();
     for &name in SUBSYSTEMS {
         let defs = SUBSYSTEM_FILES.iter().find(|(n, _)| *n == name).unwrap().1;
         let build = build_harness(&root, name, &gnu, &gnu, &tmp.join("rust-wire-gnu"))
@@ -59,6 +60,12 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         text.push_str(&mig_backend_rust::loopback(&v).unwrap());
         modules.push((name.to_string(), text));
+        gnu_runs.push((
+            name,
+            build.dir.clone(),
+            run.calls.clone(),
+            run.malformed.clone(),
+        ));
         let base = v.module().subsystem.base;
         let end = base + v.module().subsystem.slots;
         runs.push_str(&format!(
@@ -122,4 +129,169 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert!(oks > 0);
+    linked_with_gnu_c_client_and_server(&tmp, &include, &modules, &gnu_runs, &dir);
+}
+
+/// The C harness (GNU MIG's client and server, with their value checks) linked with the Rust
+/// stubs in between: C client -> Rust `dispatch` -> loopback -> Rust client -> C server, and
+/// back (`test_programs/sandwich.rs`). The harness's `call` and `malformed` lines must be
+/// GNU-GNU's, with no `fail` line; the Rust client's requests and the Rust server's replies
+/// must equal GNU MIG's records byte for byte.
+fn linked_with_gnu_c_client_and_server(
+    tmp: &Path,
+    include: &Path,
+    modules: &[(String, String)],
+    gnu_runs: &[(&str, PathBuf, Vec<String>, Vec<String>)],
+    wire_dir: &Path,
+) {
+    let dir = tmp.join("rust-wire-c");
+    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+    let lib_dir = dir.join("lib");
+    std::fs::create_dir_all(&lib_dir).unwrap();
+    let harness_dir = repo_root().join("conformance/harness");
+    let support = repo_root().join("conformance/gnumach-boot/include");
+    let programs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_programs");
+    for (name, build_dir, _, _) in gnu_runs {
+        // One static library per subsystem: the harness (main renamed, its demux pointer
+        // aimed at Rust), GNU MIG's client and server stubs, the harness runtime.
+        let mut objects = Vec::new();
+        let sources = [
+            (build_dir.join(format!("{name}_harness.c")), true),
+            (build_dir.join(format!("{name}User.c")), false),
+            (build_dir.join(format!("{name}Server.c")), false),
+            (harness_dir.join("harness_rt.c"), false),
+        ];
+        for (i, (src, is_main)) in sources.iter().enumerate() {
+            let obj = lib_dir.join(format!("{name}_{i}.o"));
+            let mut cmd = Command::new("gcc");
+            cmd.args(["-std=gnu11", "-O1", "-g", "-fno-strict-aliasing", "-c"])
+                .arg(format!("-I{}", build_dir.display()))
+                .arg(format!("-I{}", harness_dir.display()))
+                .arg(format!("-I{}", support.display()))
+                .arg(format!("-I{}", include.display()));
+            if *is_main {
+                cmd.arg("-Dmain=harness_main")
+                    .arg(format!("-D{name}_server=rust_demux"));
+            }
+            let out = cmd.arg(src).arg("-o").arg(&obj).output().unwrap();
+            assert!(
+                out.status.success(),
+                "gcc {}:\n{}",
+                src.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            objects.push(obj);
+        }
+        let archive = lib_dir.join(format!("lib{name}_harness.a"));
+        let _ = std::fs::remove_file(&archive);
+        let status = Command::new("ar")
+            .arg("rcs")
+            .arg(&archive)
+            .args(&objects)
+            .status()
+            .unwrap();
+        assert!(status.success(), "ar");
+        let text = &modules.iter().find(|(n, _)| n == name).unwrap().1;
+        common::write_if_changed(&dir.join(format!("src/{name}.rs")), text);
+        let bin = format!(
+            "//! {name}: GNU MIG's C client and server with the Rust stubs between them.\n\
+             #[path = \"{driver}\"]\n#[allow(dead_code)]\nmod driver;\n\
+             #[path = \"{sandwich}\"]\nmod sandwich;\n\
+             mod stubs {{\n    include!(\"../{name}.rs\");\n}}\n\
+             #[link(name = \"{name}_harness\", kind = \"static\")]\n\
+             extern \"C\" {{\n    fn harness_main() -> i32;\n    fn {name}_server(i: *mut u8, o: *mut u8) -> i32;\n}}\n\
+             /// The harness's demux.\n\
+             #[no_mangle]\npub extern \"C\" fn rust_demux(i: *mut u8, o: *mut u8) -> i32 {{\n\
+             \x20   // SAFETY: the harness calls its demux with its own request and reply buffers.\n\
+             \x20   unsafe {{\n        sandwich::demux(i, o, {name}_server, |t, reply, disp, req, out| {{\n\
+             \x20           let mut l = stubs::loopback::Loopback {{ t, reply, reply_disposition: disp }};\n\
+             \x20           stubs::server::dispatch(&mut l, req, out)\n        }})\n    }}\n}}\n\
+             fn main() {{\n    std::process::exit(sandwich::run(harness_main, include_str!(\"{wire}\")));\n}}\n",
+            driver = programs.join("wire_driver.rs").display(),
+            sandwich = programs.join("sandwich.rs").display(),
+            wire = wire_dir.join(format!("{name}.wire")).display(),
+        );
+        common::write_if_changed(&dir.join(format!("src/bin/{name}.rs")), &bin);
+    }
+    common::write_if_changed(
+        &dir.join("build.rs"),
+        &format!(
+            "fn main() {{\n    println!(\"cargo:rustc-link-search=native={}\");\n    println!(\"cargo:rerun-if-changed={}\");\n}}\n",
+            lib_dir.display(),
+            lib_dir.display()
+        ),
+    );
+    common::write_if_changed(
+        &dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"rust-wire-c\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nmach-rt = {{ path = \"{}\" }}\n\n[workspace]\n",
+            common::runtime_dir().display()
+        ),
+    );
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--offline", "--bins", "--target-dir"])
+        .arg(dir.join("target"))
+        .current_dir(&dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "building the linked programs:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let mut problems = Vec::new();
+    for (name, _, calls, malformed) in gnu_runs {
+        let out = Command::new(dir.join("target/debug").join(name))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines = |p: &str| -> Vec<String> {
+            stdout
+                .lines()
+                .filter(|l| l.starts_with(p))
+                .map(str::to_string)
+                .collect()
+        };
+        let fails = lines("fail");
+        if !out.status.success() || !fails.is_empty() {
+            problems.push(format!(
+                "{name}: the C harness failed ({}):\n{}",
+                out.status,
+                fails.join("\n")
+            ));
+        }
+        if &lines("call ") != calls {
+            problems.push(format!("{name}: call lines differ from GNU-GNU's"));
+        }
+        if &lines("malformed ") != malformed {
+            let got = lines("malformed ");
+            let diff: Vec<String> = got
+                .iter()
+                .filter(|l| !malformed.contains(l))
+                .take(5)
+                .cloned()
+                .collect();
+            problems.push(format!(
+                "{name}: malformed lines differ:\n{}",
+                diff.join("\n")
+            ));
+        }
+        for l in stderr.lines().filter(|l| l.starts_with("mismatch")) {
+            problems.push(format!("{name}: {l}"));
+        }
+        let summary = stderr
+            .lines()
+            .find(|l| l.starts_with("compared"))
+            .unwrap_or("no summary");
+        eprintln!(
+            "{name} linked with GNU's C client and server: {} calls, {} malformed, {summary}",
+            calls.len(),
+            malformed.len()
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
