@@ -190,9 +190,22 @@ pub fn loopback(v: &Validated) -> Result<String, Vec<Unsupported>> {
     Ok(prettyplease::unparse(&file))
 }
 
+/// `types`: an alias per declared scalar type, used in the signatures.
+fn types_module(o: &mut codec::Out, v: &Validated) {
+    o.line("/// The scalar types the interface declares, as Rust types.");
+    o.line("#[allow(non_camel_case_types, dead_code)]");
+    o.line("pub mod types {");
+    for (name, ty) in model::aliases(v.module()) {
+        o.line(format!("/// `{name}` of the interface."));
+        o.line(format!("pub type {} = {ty};", names::ident(&name)));
+    }
+    o.line("}");
+}
+
 /// The unformatted text.
 fn raw(v: &Validated, opts: &Options) -> String {
     let mut o = codec::Out::default();
+    types_module(&mut o, v);
     structs::messages_module(&mut o, v);
     if opts.client {
         client::client_module(&mut o, v);

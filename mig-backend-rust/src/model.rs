@@ -342,17 +342,73 @@ pub(crate) fn wire_scalar(module: &Module, ty: &Type) -> String {
     }
 }
 
-/// The Rust type of one C element of `ty`: `u32`, `[i32; 2]`, `rt::PortName`.
-pub(crate) fn element_type(module: &Module, ty: &Type) -> String {
-    if ty.port {
-        return "rt::PortName".into();
-    }
+/// The Rust type of one C element of `ty` without aliases: `u32`, `[i32; 2]`.
+fn raw_element_type(module: &Module, ty: &Type) -> String {
     let s = wire_scalar(module, ty);
     if ty.element_number > 1 {
         format!("[{s}; {}]", ty.element_number)
     } else {
         s
     }
+}
+
+/// Declared scalar types (`type vm_size_t = ...`) and their Rust types: each gets an alias in
+/// the generated `types` module. A name declared twice with different Rust types gets none.
+pub(crate) fn aliases(module: &Module) -> std::collections::BTreeMap<String, String> {
+    let mut m = std::collections::BTreeMap::new();
+    let mut conflicting = std::collections::BTreeSet::new();
+    for ty in &module.types {
+        let Some(name) = &ty.name else { continue };
+        let scalar = ty.origin == mig_ir::TypeOrigin::Declared
+            && !ty.port
+            && !ty.string
+            && !ty.polymorphic
+            && ty.storage == Storage::Inline
+            && ty.count == Count::Fixed(1);
+        if !scalar {
+            continue;
+        }
+        let raw = raw_element_type(module, ty);
+        match m.get(name) {
+            Some(r) if *r != raw => {
+                conflicting.insert(name.clone());
+            }
+            _ => {
+                m.insert(name.clone(), raw);
+            }
+        }
+    }
+    for c in conflicting {
+        m.remove(&c);
+    }
+    m
+}
+
+/// `super::types::NAME` when `ty` is a declared scalar with an alias of Rust type `raw`.
+fn alias_of(module: &Module, ty: &Type, raw: &str) -> Option<String> {
+    let name = ty.name.as_ref()?;
+    (aliases(module).get(name).map(String::as_str) == Some(raw))
+        .then(|| format!("super::types::{}", crate::names::ident(name)))
+}
+
+/// The Rust type of one C element of `ty`: `super::types::vm_size_t`, `u32`, `[i32; 2]`,
+/// `rt::PortName`.
+pub(crate) fn element_type(module: &Module, ty: &Type) -> String {
+    if ty.port {
+        return "rt::PortName".into();
+    }
+    let raw = raw_element_type(module, ty);
+    if ty.count == Count::Fixed(1) {
+        if let Some(a) = alias_of(module, ty, &raw) {
+            return a;
+        }
+    }
+    if let Some(e) = ty.element {
+        if let Some(a) = alias_of(module, module.ty(e), &raw) {
+            return a;
+        }
+    }
+    raw
 }
 
 /// The Rust type of a whole inline fixed value (`Shape::Value`).
