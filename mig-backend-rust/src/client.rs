@@ -24,10 +24,36 @@ fn arg_name(r: &Routine, i: usize) -> String {
     ident(&r.arguments[i].name)
 }
 
-/// The reply datum of argument `i` whose out buffer the caller supplies.
-fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
+/// A client function's parameters (after the transport) and results (name, type).
+struct Signature {
+    params: Vec<String>,
+    results: Vec<(String, String)>,
+}
+
+impl Signature {
+    fn ret(&self) -> String {
+        match self.results.len() {
+            0 => "()".to_string(),
+            1 => self.results[0].1.clone(),
+            _ => format!(
+                "({})",
+                self.results
+                    .iter()
+                    .map(|(_, t)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+fn signature(
+    v: &Validated,
+    r: &Routine,
+    req: &Message<'_>,
+    rep: Option<&Message<'_>>,
+) -> Signature {
     let module = v.module();
-    let (req, rep) = messages(v, index);
     let mut params = vec!["mig_t: &mut T".to_string()];
     let mut results: Vec<(String, String)> = Vec::new();
     for (i, a) in r.arguments.iter().enumerate() {
@@ -51,8 +77,7 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
             }
         }
         if a.kind.in_reply() {
-            if let Some(k) = rep.as_ref().and_then(|m| m.datum_of(i)) {
-                let d = &rep.as_ref().expect("reply").data[k];
+            if let Some(d) = rep.and_then(|m| m.datum_of(i).map(|k| &m.data[k])) {
                 if let Some(b) = buffer_type(module, ty, d) {
                     params.push(format!("{name}: {b}"));
                 }
@@ -60,18 +85,12 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
             }
         }
     }
-    let ret = match results.len() {
-        0 => "()".to_string(),
-        1 => results[0].1.clone(),
-        _ => format!(
-            "({})",
-            results
-                .iter()
-                .map(|(_, t)| t.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    Signature { params, results }
+}
+
+fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
+    let (req, rep) = messages(v, index);
+    let sig = signature(v, r, &req, rep.as_ref());
     let kind = if r.is_simple() {
         "Simple routine"
     } else {
@@ -82,9 +101,10 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         r.name, r.msgh_id
     ));
     o.line(format!(
-        "pub fn {}<T: rt::Transport + ?Sized>({}) -> Result<{ret}, rt::Error> {{",
+        "pub fn {}<T: rt::Transport + ?Sized>({}) -> Result<{}, rt::Error> {{",
         ident(&r.name),
-        params.join(", ")
+        sig.params.join(", "),
+        sig.ret()
     ));
     let m = ident(&r.name);
     if rep.is_some() {
@@ -95,7 +115,26 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         o.line("const MIG_BUF: usize = core::mem::size_of::<Request>();");
     }
     o.line("let mut mig_buf = rt::MsgBuf::<MIG_BUF>::new();");
-    // Reply port.
+    let own_reply = build_request(o, v, r, &req);
+    let (option, timeout) = options(r);
+    let Some(rep) = rep else {
+        o.line(format!(
+            "rt::transport::send(mig_t, mig_buf.bytes_mut(), mig_size, {option}, {timeout})"
+        ));
+        o.line("}");
+        return;
+    };
+    o.line(format!(
+        "let mig_r = rt::transport::rpc(mig_t, mig_buf.bytes_mut(), mig_size, mig_reply_port, {own_reply}, {}, {option}, {timeout})?;",
+        r.reply_msgh_id.unwrap_or(r.msgh_id + 100)
+    ));
+    read_reply(o, v, r, &rep, &sig.results);
+    o.line("}");
+}
+
+/// The header ports, the body and the header of the request. Returns whether the reply port
+/// comes from the transport (`mig_get_reply_port`).
+fn build_request(o: &mut Out, v: &Validated, r: &Routine, req: &Message<'_>) -> bool {
     let reply_arg = r
         .arguments
         .iter()
@@ -124,8 +163,8 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     }
     o.line("{");
     o.line("let mut mig_w = mig_buf.writer();");
-    declare_shift(o, &req, req.variable);
-    write_request(o, v, r, &req, rep.as_ref());
+    declare_shift(o, req, req.variable);
+    write_request(o, v, r, req);
     let complex = if req.always_complex() {
         " | rt::msg::MACH_MSGH_BITS_COMPLEX"
     } else {
@@ -139,6 +178,11 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         o.line("if mig_complex { mig_w.or_bits(rt::msg::MACH_MSGH_BITS_COMPLEX); }");
     }
     o.line("}");
+    own_reply
+}
+
+/// The `mach_msg` options and timeout expressions (`waittime`, `msgoption`).
+fn options(r: &Routine) -> (String, String) {
     let option = r
         .arguments
         .iter()
@@ -157,19 +201,7 @@ fn routine(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
                 .map(|w| format!("Some({})", c_constant(w)))
         })
         .unwrap_or_else(|| "None".into());
-    let Some(rep) = rep else {
-        o.line(format!(
-            "rt::transport::send(mig_t, mig_buf.bytes_mut(), mig_size, {option}, {timeout})"
-        ));
-        o.line("}");
-        return;
-    };
-    o.line(format!(
-        "let mig_r = rt::transport::rpc(mig_t, mig_buf.bytes_mut(), mig_size, mig_reply_port, {own_reply}, {}, {option}, {timeout})?;",
-        r.reply_msgh_id.unwrap_or(r.msgh_id + 100)
-    ));
-    read_reply(o, v, r, &rep, &results);
-    o.line("}");
+    (option, timeout)
 }
 
 /// A C constant of a `msgoption`/`waittime` statement as Rust.
@@ -216,13 +248,7 @@ pub(crate) fn declare_shift(o: &mut Out, m: &Message<'_>, variable: bool) {
     }
 }
 
-fn write_request(
-    o: &mut Out,
-    v: &Validated,
-    r: &Routine,
-    req: &Message<'_>,
-    rep: Option<&Message<'_>>,
-) {
+fn write_request(o: &mut Out, v: &Validated, r: &Routine, req: &Message<'_>) {
     let module = v.module();
     let t = v.target();
     for (k, d) in req.data.iter().enumerate() {
@@ -245,7 +271,6 @@ fn write_request(
                 _ => format!("{buf}.len() as u32"),
             };
             write_datum(o, t, d, "Request", req.variable, &desc, &src, "", more);
-            let _ = rep;
             continue;
         }
         let src = match d.shape {

@@ -126,8 +126,6 @@ fn fail_stmt() -> String {
 }
 
 fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
-    let module = v.module();
-    let t = v.target();
     let (req, rep) = messages(v, index);
     let m = ident(&r.name);
     let reply_used = rep.as_ref().is_some_and(|m| m.data.len() > 1);
@@ -145,8 +143,42 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     o.line("let mig_rd = mig_req.reader();");
     o.line("let mig_h = mig_rd.header();");
     o.line("let mut mig_w = rt::Writer::new(mig_reply);");
-    let fail = fail_stmt();
-    // Size and complex bit.
+    check_size(o, &req);
+    let mut caps = out_buffers(o, v, r, rep.as_ref());
+    read_request(o, v, r, &req, &mut caps);
+    let call = format!(
+        "mig_s.{}({})",
+        ident(&r.name),
+        call_args(v, r, &req, &caps).join(", ")
+    );
+    let Some(rep) = rep.filter(|m| m.data.len() > 1) else {
+        o.line(format!(
+            "mig_w.scalar::<i32>({RETCODE}, rt::error::code_of(&{call}));"
+        ));
+        o.line("}");
+        return;
+    };
+    let outs: Vec<String> = rep
+        .data
+        .iter()
+        .skip(1)
+        .filter_map(|d| d.arg.map(|a| format!("out_{}", r.arguments[a].name)))
+        .collect();
+    let pattern = if outs.len() == 1 {
+        outs[0].clone()
+    } else {
+        format!("({})", outs.join(", "))
+    };
+    o.line(format!(
+        "let {pattern} = match {call} {{ Ok(v) => v, Err(e) => {{ mig_w.scalar::<i32>({RETCODE}, e.code()); return; }} }};"
+    ));
+    o.line(format!("mig_w.scalar::<i32>({RETCODE}, 0);"));
+    fill_reply(o, v, r, &rep, &caps);
+    o.line("}");
+}
+
+/// The request's size and complex bit, as GNU MIG's server stubs check them.
+fn check_size(o: &mut Out, req: &Message<'_>) {
     let nvar = req.data.iter().filter(|d| d.variable()).count();
     if req.variable {
         let mm = if nvar > 1 { "mut " } else { "" };
@@ -161,37 +193,58 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         " || mig_h.msgh_bits & rt::msg::MACH_MSGH_BITS_COMPLEX != 0"
     };
     o.line(format!(
-        "if mig_h.msgh_size {cmp} {}{bits} {fail}",
-        req.fixed_size
+        "if mig_h.msgh_size {cmp} {}{bits} {}",
+        req.fixed_size,
+        fail_stmt()
     ));
-    declare_shift(o, &req, req.variable);
-    let last_var = req.data.iter().rposition(|d| d.variable());
-    // Out buffers and capacities.
+    declare_shift(o, req, req.variable);
+}
+
+/// Buffers for variable reply data the server method fills: (argument, capacity expression).
+fn out_buffers(
+    o: &mut Out,
+    v: &Validated,
+    r: &Routine,
+    rep: Option<&Message<'_>>,
+) -> Vec<(usize, String)> {
+    let module = v.module();
     let mut caps: Vec<(usize, String)> = Vec::new();
-    if let Some(rep) = &rep {
-        for d in rep.data.iter().skip(1) {
-            let Some(ai) = d.arg else { continue };
-            if let Shape::VarArray { max } | Shape::VarString { max } | Shape::Dynamic { max } =
-                d.shape
-            {
-                let ty = module.ty(r.arguments[ai].ty);
-                let zero = if d.port {
-                    "rt::PortName::NULL".to_string()
-                } else if ty.string {
-                    "0u8".to_string()
-                } else {
-                    format!("<{} as rt::Scalar>::ZERO", element_type(module, ty))
-                };
-                o.line(format!(
-                    "let mut mig_obuf_{} = [{zero}; {}];",
-                    r.arguments[ai].name,
-                    max.max(1)
-                ));
-                caps.push((ai, max.to_string()));
-            }
+    for d in rep.iter().flat_map(|m| m.data.iter().skip(1)) {
+        let Some(ai) = d.arg else { continue };
+        if let Shape::VarArray { max } | Shape::VarString { max } | Shape::Dynamic { max } = d.shape
+        {
+            let ty = module.ty(r.arguments[ai].ty);
+            let zero = if d.port {
+                "rt::PortName::NULL".to_string()
+            } else if ty.string {
+                "0u8".to_string()
+            } else {
+                format!("<{} as rt::Scalar>::ZERO", element_type(module, ty))
+            };
+            o.line(format!(
+                "let mut mig_obuf_{} = [{zero}; {}];",
+                r.arguments[ai].name,
+                max.max(1)
+            ));
+            caps.push((ai, max.to_string()));
         }
     }
-    // Request data.
+    caps
+}
+
+/// Checks every request datum and binds its value (`in_<name>`); a `CountInOut` count bounds
+/// the capacity of its array's buffer.
+fn read_request(
+    o: &mut Out,
+    v: &Validated,
+    r: &Routine,
+    req: &Message<'_>,
+    caps: &mut [(usize, String)],
+) {
+    let module = v.module();
+    let t = v.target();
+    let fail = fail_stmt();
+    let last_var = req.data.iter().rposition(|d| d.variable());
     for (k, d) in req.data.iter().enumerate() {
         let Some(ai) = d.arg else { continue };
         let a = &r.arguments[ai];
@@ -231,14 +284,22 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
             ));
         }
         if a.kind == ArgumentKind::Count {
-            // CountInOut: the client's buffer size bounds what the server may return.
             let p = a.parent.unwrap_or(0);
             if let Some(c) = caps.iter_mut().find(|(i, _)| *i == p) {
                 c.1 = format!("(in_{} as usize).min({})", a.name, c.1);
             }
         }
     }
-    // The call.
+}
+
+/// The arguments of the server method call, in the trait's order.
+fn call_args(
+    v: &Validated,
+    r: &Routine,
+    req: &Message<'_>,
+    caps: &[(usize, String)],
+) -> Vec<String> {
+    let module = v.module();
     let mut call = Vec::new();
     for (i, a) in r.arguments.iter().enumerate() {
         let name = &a.name;
@@ -256,8 +317,7 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
             ArgumentKind::MsgSeqno => call.push("mig_h.msgh_seqno".to_string()),
             ArgumentKind::In | ArgumentKind::InOut => {
                 if let Some(k) = req.datum_of(i) {
-                    let d = &req.data[k];
-                    match d.shape {
+                    match req.data[k].shape {
                         Shape::FixedArray { .. } | Shape::PortArray { .. } => {
                             call.push(format!("&in_{name}"))
                         }
@@ -273,35 +333,7 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
             }
         }
     }
-    let call = format!("mig_s.{}({})", ident(&r.name), call.join(", "));
-    let outs: Vec<String> = rep
-        .as_ref()
-        .map(|m| {
-            m.data
-                .iter()
-                .skip(1)
-                .filter_map(|d| d.arg.map(|a| format!("out_{}", r.arguments[a].name)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let Some(rep) = rep.filter(|m| m.data.len() > 1) else {
-        o.line(format!(
-            "mig_w.scalar::<i32>({RETCODE}, rt::error::code_of(&{call}));"
-        ));
-        o.line("}");
-        return;
-    };
-    let pattern = if outs.len() == 1 {
-        outs[0].clone()
-    } else {
-        format!("({})", outs.join(", "))
-    };
-    o.line(format!(
-        "let {pattern} = match {call} {{ Ok(v) => v, Err(e) => {{ mig_w.scalar::<i32>({RETCODE}, e.code()); return; }} }};"
-    ));
-    o.line(format!("mig_w.scalar::<i32>({RETCODE}, 0);"));
-    fill_reply(o, v, r, &rep, &caps);
-    o.line("}");
+    call
 }
 
 /// The value of a request datum as the server method receives it.
