@@ -74,16 +74,19 @@ pub fn check(v: &Validated) -> Result<(), Vec<Unsupported>> {
 
 /// The client header.
 pub fn user_header(v: &Validated, opts: &Options) -> String {
+    let _k = msg::KernelMode::enter(v.module(), msg::Side::User);
     header::user_header(v, opts)
 }
 
 /// The client stubs, all in one file.
 pub fn user_source(v: &Validated, opts: &Options) -> String {
+    let _k = msg::KernelMode::enter(v.module(), msg::Side::User);
     user::user_source(v, opts, None)
 }
 
 /// One client file per routine (`-i PREFIX`): `(routine name, text)` pairs, in routine order.
 pub fn user_sources_split(v: &Validated, opts: &Options) -> Vec<(String, String)> {
+    let _k = msg::KernelMode::enter(v.module(), msg::Side::User);
     (0..v.module().routines.len())
         .map(|i| {
             (
@@ -94,17 +97,26 @@ pub fn user_sources_split(v: &Validated, opts: &Options) -> Vec<(String, String)
         .collect()
 }
 
+/// Whether GNU MIG writes an internal header (`-iheader`) for the module: only for
+/// `KernelServer` subsystems.
+pub fn has_internal_header(v: &Validated) -> bool {
+    v.module().subsystem.kernel_server
+}
+
 /// The server stubs, routine table and demux function.
 pub fn server_source(v: &Validated, opts: &Options) -> String {
+    let _k = msg::KernelMode::enter(v.module(), msg::Side::Server);
     server::server_source(v, opts)
 }
 
 /// The server header: server function prototypes, the routine table and the demux.
 pub fn server_header(v: &Validated, opts: &Options) -> String {
+    let _k = msg::KernelMode::enter(v.module(), msg::Side::Server);
     header::server_header(v, opts)
 }
 
-/// The internal header: prototypes of the server functions (for `KernelServer` subsystems).
+/// The internal header (`KernelServer` subsystems only: GNU MIG writes none for others, see
+/// [`has_internal_header`]): the client stub names renamed to `<name>_external`.
 pub fn internal_header(v: &Validated, opts: &Options) -> String {
     header::internal_header(v, opts)
 }

@@ -15,6 +15,55 @@ pub(crate) enum Side {
     Server,
 }
 
+thread_local! {
+    /// The side being generated when it runs inside the kernel (`KernelServer` for the server
+    /// side, `KernelUser` for the user side); `None` otherwise. Set by [`KernelMode::enter`]
+    /// for the duration of one output.
+    static KERNEL_SIDE: std::cell::Cell<Option<Side>> = const { std::cell::Cell::new(None) };
+}
+
+/// While alive, code for `side` is generated in GNU MIG's kernel style when the subsystem is
+/// `KernelServer` (server side) or `KernelUser` (user side): ports are `ipc_port_t` pointers in
+/// messages and prototypes, and a kernel sender sends the rights it holds.
+#[derive(Debug)]
+pub(crate) struct KernelMode(Option<Side>);
+
+impl KernelMode {
+    pub fn enter(module: &Module, side: Side) -> KernelMode {
+        let k = match side {
+            Side::User => module.subsystem.kernel_user,
+            Side::Server => module.subsystem.kernel_server,
+        };
+        let prev = KERNEL_SIDE.with(|c| c.replace(k.then_some(side)));
+        KernelMode(prev)
+    }
+}
+
+impl Drop for KernelMode {
+    fn drop(&mut self) {
+        KERNEL_SIDE.with(|c| c.set(self.0));
+    }
+}
+
+/// True when the code being generated for `side` runs in the kernel.
+pub(crate) fn kernel(side: Side) -> bool {
+    KERNEL_SIDE.with(|c| c.get()) == Some(side)
+}
+
+/// True when the code being generated runs in the kernel (either side).
+pub(crate) fn kernel_now() -> bool {
+    KERNEL_SIDE.with(|c| c.get()).is_some()
+}
+
+/// `ipc_port_t` for a port C type `mach_port_t` in kernel code, else the name unchanged.
+pub(crate) fn kernel_port_ctype(name: &str) -> String {
+    if kernel_now() && name == "mach_port_t" {
+        "ipc_port_t".into()
+    } else {
+        name.to_string()
+    }
+}
+
 /// How a datum's C member looks and is copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -64,6 +113,8 @@ pub(crate) struct Datum<'a> {
     /// The receiver accepts any `msgt_name` (and may pass it on as `<name>Poly`).
     pub recv_poly: bool,
     pub port: bool,
+    /// A kernel sender: it sends the right it holds (`msgt_name` is the received form).
+    pub kernel_sent: bool,
 }
 
 impl Datum<'_> {
@@ -111,12 +162,20 @@ pub(crate) fn messages<'a>(v: &'a Validated, index: usize) -> (Message<'a>, Opti
     let r = &v.module().routines[index];
     let l = &v.layouts()[index];
     (
-        message(v, r, &l.request),
-        l.reply.as_ref().map(|m| message(v, r, m)),
+        message(v, r, &l.request, kernel(Side::User), false),
+        l.reply
+            .as_ref()
+            .map(|m| message(v, r, m, kernel(Side::Server), true)),
     )
 }
 
-fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'a> {
+fn message<'a>(
+    v: &'a Validated,
+    r: &'a Routine,
+    l: &MessageLayout,
+    kernel_sender: bool,
+    reply: bool,
+) -> Message<'a> {
     let module = v.module();
     let mut data: Vec<Datum<'a>> = Vec::new();
     for f in &l.fields {
@@ -126,13 +185,28 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                 descriptor,
             } => {
                 let ty = argument.map(|a| module.ty(r.arguments[a].ty));
+                let port = ty.is_some_and(|t| t.port);
+                // In the kernel, rights travel as `ipc_port_t` pointers, inline or not.
+                let size_bits = if port && kernel_now() {
+                    v.target().inline_port_size * 8
+                } else {
+                    descriptor.size_bits
+                };
+                // A `KernelServer` replies with the received form of every right it holds
+                // (`COPY_SEND` is sent as `PORT_SEND`: the kernel already made the right), with
+                // a fixed name even for types polymorphic for user senders
+                // (`MACH_MSG_TYPE_PORT_SEND`). A `KernelUser` keeps the declared dispositions
+                // and its polymorphic arguments (observed in GNU MIG's output).
+                let kernel_fixed = kernel_sender
+                    && reply
+                    && ty.is_some_and(|t| t.port && !t.name_out.is_polymorphic());
                 data.push(Datum {
                     arg: *argument,
                     name: f.name.strip_suffix("Type").unwrap_or(&f.name).to_string(),
                     ty,
                     shape: Shape::RetCode,
                     long: descriptor.long,
-                    size_bits: descriptor.size_bits,
+                    size_bits,
                     number: descriptor.number.unwrap_or(0),
                     inline: descriptor.inline,
                     elem_bytes: ty
@@ -142,9 +216,11 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                     pad_max: 0,
                     poly: argument
                         .and_then(|a| r.arguments[a].poly)
-                        .filter(|_| ty.is_some_and(|t| t.name_in.is_polymorphic())),
+                        .filter(|_| ty.is_some_and(|t| t.name_in.is_polymorphic()))
+                        .filter(|_| !kernel_fixed),
                     recv_poly: ty.is_some_and(|t| t.name_out.is_polymorphic()),
-                    port: ty.is_some_and(|t| t.port),
+                    port,
+                    kernel_sent: kernel_fixed,
                 });
             }
             FieldRole::Data { storage, .. } => {
@@ -211,7 +287,7 @@ pub(crate) fn element_ctype(module: &Module, ty: &Type, side: Side) -> String {
         return "char".into();
     }
     if ty.port {
-        return "mach_port_t".into();
+        return kernel_port_ctype("mach_port_t");
     }
     match ty.element {
         Some(h) => ctype(module.ty(h), side),
@@ -225,10 +301,15 @@ pub(crate) fn ctype(ty: &Type, side: Side) -> String {
         Side::User => &ty.c.user,
         Side::Server => &ty.c.server,
     };
-    if s.is_empty() {
+    let name = if s.is_empty() {
         ty.name.clone().unwrap_or_else(|| "int".into())
     } else {
         s.clone()
+    };
+    if ty.port {
+        kernel_port_ctype(&name)
+    } else {
+        name
     }
 }
 

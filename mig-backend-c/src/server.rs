@@ -4,7 +4,10 @@
 
 use mig_ir::{ArgumentKind, Routine, Target, Validated};
 
-use crate::msg::{dealloc_always, element_ctype, messages, Datum, Message, Shape, Side};
+use crate::msg::{
+    ctype, dealloc_always, element_ctype, kernel, kernel_now, kernel_port_ctype, messages, Datum,
+    Message, Shape, Side,
+};
 use crate::user::{port_loop, received_size_expr};
 use crate::writer::{
     banner, demux_name, desc_fields, descriptor_const, imports, message_struct, padded_bytes,
@@ -75,7 +78,7 @@ pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: 
     }
     match d.shape {
         // Port rights out of line are names (`mach_port_name_t`); inline they fill a slot.
-        Shape::Dynamic { .. } if d.port && d.size_bits != t.port_name.size * 8 => {
+        Shape::Dynamic { .. } if d.port && d.size_bits != t.port_name.size * 8 && !kernel_now() => {
             conds.push(format!(
                 "({size_f} != ({inline_f} ? {} : {}))",
                 d.size_bits,
@@ -276,10 +279,9 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     for l in &before_call {
         o.line(l);
     }
-    let call_args: Vec<String> = r
-        .arguments
-        .iter()
-        .enumerate()
+    let call_args: Vec<String> = crate::writer::prototype_order(r)
+        .into_iter()
+        .map(|i| (i, &r.arguments[i]))
         .filter(|(_, a)| crate::writer::visible_in(Some(module), a, r, Side::Server))
         .map(|(i, _)| args[i].as_ref().map(|a| a.pass.clone()).unwrap_or_default())
         .collect();
@@ -290,17 +292,56 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     for l in &after_call {
         o.line(l);
     }
+    // A kernel server holds the send right of a translated port argument: the server function
+    // got the translated object, so the right is released once the call succeeded.
+    let releases: Vec<String> = if kernel(Side::Server) {
+        req.data
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.shape == Shape::Port
+                    && d.ty.is_some_and(|t| {
+                        t.c.in_tran.is_some()
+                            && t.name_out.symbol.as_deref() == Some("MACH_MSG_TYPE_PORT_SEND")
+                    })
+                    && d.arg
+                        .is_some_and(|i| r.arguments[i].kind == ArgumentKind::In)
+            })
+            .map(|(k, d)| format!("In{}P->{}", req_seg[k], d.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let Some(rep) = rep else {
+        if !releases.is_empty() {
+            // GNU MIG checks the return code of a kernel simple routine the same way.
+            o.line("if (OutP->RetCode != KERN_SUCCESS)");
+            o.line("\treturn;");
+            o.blank();
+            for p in &releases {
+                o.line(format!("if (IP_VALID({p}))"));
+                o.line(format!("\tipc_port_release_send({p});"));
+            }
+        }
         o.close("}");
         return;
     };
-    if rep.data.len() == 1 {
+    if rep.data.len() == 1 && releases.is_empty() {
         o.close("}");
         return;
     }
     o.line("if (OutP->RetCode != KERN_SUCCESS)");
     o.line("\treturn;");
     o.blank();
+    for p in &releases {
+        o.line(format!("if (IP_VALID({p}))"));
+        o.line(format!("\tipc_port_release_send({p});"));
+        o.blank();
+    }
+    if rep.data.len() == 1 {
+        o.close("}");
+        return;
+    }
     if rep.runtime_complex() {
         o.line("msgh_simple = TRUE;");
     }
@@ -363,12 +404,18 @@ fn plan_args(
             continue;
         }
         let pass = match a.kind {
-            ArgumentKind::RequestPort => {
-                let raw = "In0P->Head.msgh_request_port".to_string();
-                translate_in(v, r, i, &raw, locals, before, after)
-            }
-            ArgumentKind::ReplyPort | ArgumentKind::SReplyPort => {
-                let raw = "In0P->Head.msgh_reply_port".to_string();
+            ArgumentKind::RequestPort | ArgumentKind::ReplyPort | ArgumentKind::SReplyPort => {
+                let field = if a.kind == ArgumentKind::RequestPort {
+                    "msgh_request_port"
+                } else {
+                    "msgh_reply_port"
+                };
+                // The kernel's header holds `ipc_port_t` pointers in `mach_port_t` fields.
+                let raw = if kernel_now() && ty.c.in_tran.is_none() {
+                    format!("({}) In0P->Head.{field}", ctype(ty, Side::Server))
+                } else {
+                    format!("In0P->Head.{field}")
+                };
                 translate_in(v, r, i, &raw, locals, before, after)
             }
             ArgumentKind::MsgSeqno => "In0P->Head.msgh_seqno".to_string(),
@@ -464,7 +511,15 @@ fn plan_args(
                 };
                 let d = &req.data[k];
                 let m = format!("In{}P->{}", req_seg[k], d.name);
+                let kcast = || format!("({}) ", ctype(ty, Side::Server));
                 let raw = match d.shape {
+                    // In the kernel, rights arrive as `ipc_port_t` pointers, passed as they are.
+                    Shape::Port if kernel_now() && ty.c.in_tran.is_none() => {
+                        format!("{}{m}", kcast())
+                    }
+                    Shape::PortArray { .. } | Shape::VarArray { .. } if kernel_now() && d.port => {
+                        format!("{}{m}", kcast())
+                    }
                     Shape::Port => port_name(t, &m),
                     Shape::PortArray { n } => {
                         locals.push(format!("mach_port_t {}[{n}];", a.name));
@@ -515,7 +570,12 @@ fn plan_args(
                                 Shape::FixedString { max } => before.push(format!(
                                     "__builtin_memcpy({locals_name}, {src}, {max});"
                                 )),
-                                _ => before.push(format!("{locals_name} = {src};")),
+                                _ => match &ty.c.in_tran {
+                                    // The value the server sees is the translated one.
+                                    Some(tr) => before
+                                        .push(format!("{locals_name} = {}({src});", tr.function)),
+                                    None => before.push(format!("{locals_name} = {src};")),
+                                },
                             }
                         }
                     }
@@ -530,7 +590,7 @@ fn plan_args(
                                 .map(|t| t.from.clone())
                                 .unwrap_or_default()
                         } else if d.shape == Shape::Port {
-                            "mach_port_t".into()
+                            kernel_port_ctype("mach_port_t")
                         } else {
                             wire_ctype(ty, Side::Server)
                         };
@@ -551,12 +611,14 @@ fn plan_args(
                         format!("(void *) {}_buf", a.name)
                     }
                     Shape::FixedString { .. } | Shape::FixedArray { .. } => m.clone(),
+                    Shape::PortArray { .. } if direct && kernel_now() => m.clone(),
                     Shape::PortArray { n } => {
-                        locals.push(format!("mach_port_t {}[{n}];", a.name));
+                        let elem = element_ctype(module, ty, Side::Server);
+                        locals.push(format!("{elem} {}[{n}];", a.name));
                         a.name.clone()
                     }
                     Shape::VarArray { max } | Shape::VarString { max } => {
-                        if direct && !d.port {
+                        if direct && (!d.port || kernel_now()) {
                             m.clone()
                         } else {
                             let elem = element_ctype(module, ty, Side::Server);
@@ -566,7 +628,7 @@ fn plan_args(
                     }
                     Shape::Dynamic { max } => {
                         let elem = element_ctype(module, ty, Side::Server);
-                        let buf = if direct && !d.port {
+                        let buf = if direct && (!d.port || kernel_now()) {
                             m.clone()
                         } else {
                             locals.push(format!("{elem} {}Buf[{}];", a.name, max.max(1)));
@@ -622,6 +684,8 @@ fn translate_in(
     locals.push(format!("{} {var};", tr.to));
     let cast = if tr.from.is_empty() {
         String::new()
+    } else if ty.port {
+        format!("({}) ", kernel_port_ctype(&tr.from))
     } else {
         format!("({}) ", tr.from)
     };
@@ -711,8 +775,16 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                     o.line(format!("__builtin_memcpy({m}, {local}_buf, {bytes});"));
                 }
             }
-            Shape::PortArray { n } => {
+            Shape::PortArray { n } if !kernel_now() => {
                 port_loop(o, t, &m, local, &n.to_string(), true);
+            }
+            Shape::PortArray { n } => {
+                if !direct {
+                    let elem = element_ctype(module, ty, Side::Server);
+                    o.line(format!(
+                        "__builtin_memcpy({m}, {local}, sizeof({elem}) * {n});"
+                    ));
+                }
             }
             Shape::VarString { max } => {
                 let src = if direct { m.clone() } else { local.clone() };
@@ -739,7 +811,7 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                     (Some(c), _) => c.clone(),
                     (None, _) => "0".into(),
                 };
-                if d.port {
+                if d.port && !kernel_now() {
                     port_loop(o, t, &m, local, &c, true);
                 } else if !direct {
                     o.line(format!(
@@ -753,14 +825,14 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
             }
             Shape::Dynamic { .. } => {
                 let c = cnt.clone().unwrap_or_else(|| "0".into());
-                let buf = if direct && !d.port {
+                let buf = if direct && (!d.port || kernel_now()) {
                     m.clone()
                 } else {
                     format!("{local}Buf")
                 };
                 o.open(format!("if ({local}P != {buf}) {{"));
                 o.line(format!("{inline_f} = FALSE;"));
-                if d.port && d.size_bits != t.port_name.size * 8 {
+                if d.port && d.size_bits != t.port_name.size * 8 && !kernel_now() {
                     let [_, _, size_f, _, _] = desc_fields(d, &format!("{m}Type"));
                     o.line(format!("{size_f} = {};", t.port_name.size * 8));
                 }
@@ -779,6 +851,8 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                 o.open("else {");
                 if d.port {
                     o.line("msgh_simple = FALSE;");
+                }
+                if d.port && !kernel_now() {
                     port_loop(o, t, &m, &format!("{local}P"), &c, true);
                 } else if !direct {
                     o.line(format!(
@@ -802,6 +876,19 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                     let _ = dl;
                 }
             }
+        }
+        if let (Some(pl), Shape::Port, true) = (d.poly, d.shape, kernel(Side::Server)) {
+            // A receive right sent back to the requester's own reply port would make a cycle.
+            o.line(format!(
+                "if ({} == MACH_MSG_TYPE_PORT_RECEIVE)",
+                r.arguments[pl].name
+            ));
+            o.line("if (IP_VALID((ipc_port_t) InHeadP->msgh_reply_port) &&");
+            o.line(format!("    IP_VALID((ipc_port_t) {m}) &&"));
+            o.line(format!(
+                "    ipc_port_check_circularity((ipc_port_t) {m}, (ipc_port_t) InHeadP->msgh_reply_port))"
+            ));
+            o.line("\tOutHeadP->msgh_bits |= MACH_MSGH_BITS_CIRCULAR;");
         }
         if d.variable() && k + 1 < rep.data.len() {
             o.line(format!(
@@ -827,6 +914,11 @@ fn demux(o: &mut Out, v: &Validated, opts: &Options) {
         }
     }
     o.close("};");
+    if kernel(Side::Server) {
+        // A kernel dispatches through `<demux>_routine` (server header) itself: GNU MIG
+        // writes no demux function for a `KernelServer` subsystem.
+        return;
+    }
     o.blank();
     o.line(format!("mig_external boolean_t {}", demux_name(m, opts)));
     o.line("\t(mach_msg_header_t *InHeadP, mach_msg_header_t *OutHeadP)");
@@ -849,6 +941,7 @@ fn demux(o: &mut Out, v: &Validated, opts: &Options) {
         poly: None,
         recv_poly: false,
         port: false,
+        kernel_sent: false,
     };
     descriptor_const(o, t, &rc, "RetCodeType", "MACH_MSG_TYPE_INTEGER_32", false);
     o.blank();

@@ -43,6 +43,9 @@ struct Stub<'a> {
     /// The reply port expression and whether the stub owns it (`mig_get_reply_port`).
     reply_port: String,
     own_reply_port: bool,
+    /// A `KernelUser` RPC without a reply port argument: the kernel's send-and-receive call
+    /// picks the reply port; a mismatched reply still releases the header's (GNU MIG's code).
+    kernel_rpc: bool,
 }
 
 impl Stub<'_> {
@@ -110,14 +113,18 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     let (reply_port, own_reply_port) = match (reply_arg, r.is_simple()) {
         (Some(a), _) => (a.name.clone(), false),
         (None, true) => ("MACH_PORT_NULL".to_string(), false),
+        // `mach_msg_rpc_from_kernel` supplies the kernel's own reply port.
+        (None, false) if crate::msg::kernel(Side::User) => ("MACH_PORT_NULL".to_string(), false),
         (None, false) => (format!("{}mig_get_reply_port()", opts.subr_prefix), true),
     };
+    let kernel_rpc = crate::msg::kernel(Side::User) && reply_arg.is_none() && !r.is_simple();
     let s = Stub {
         v,
         r,
         opts,
         reply_port,
         own_reply_port,
+        kernel_rpc,
     };
     let rep_variable = rep.as_ref().is_some_and(|m| m.variable);
     let rep_checks_size = rep.as_ref().is_some_and(|m| m.data.len() > 1);
@@ -239,7 +246,14 @@ fn header(o: &mut Out, s: &Stub<'_>, req: &Message<'_>) {
         o.line("if (!msgh_simple)");
         o.line("\tInP->Head.msgh_bits |= MACH_MSGH_BITS_COMPLEX;");
     }
-    o.line(format!("InP->Head.msgh_request_port = {request_name};"));
+    if crate::msg::kernel(Side::User) && request_name != "MACH_PORT_NULL" {
+        // The kernel's `ipc_port_t` goes into the header's name field.
+        o.line(format!(
+            "InP->Head.msgh_request_port = (mach_port_t) {request_name};"
+        ));
+    } else {
+        o.line(format!("InP->Head.msgh_request_port = {request_name};"));
+    }
     o.line(format!("InP->Head.msgh_reply_port = {};", s.reply_port));
     o.line("InP->Head.msgh_seqno = 0;");
     o.line(format!("InP->Head.msgh_id = {};", r.msgh_id));
@@ -518,7 +532,7 @@ fn receive(o: &mut Out, s: &Stub<'_>, rep: &Message<'_>) {
     ));
     o.line("if (OutP->Head.msgh_id == MACH_NOTIFY_SEND_ONCE)");
     o.line("\treturn MIG_SERVER_DIED;");
-    if s.own_reply_port {
+    if s.own_reply_port || s.kernel_rpc {
         o.line(format!(
             "{}(InP->Head.msgh_reply_port);",
             s.subr("mig_dealloc_reply_port")

@@ -44,13 +44,16 @@ impl Out {
 
 /// True on targets whose inline port slot is wider than a port name (x86_64): such slots are
 /// `mach_port_name_inlined_t` and accessed through `.name`.
+/// Kernel code (`KernelServer`/`KernelUser`) holds `ipc_port_t` pointers in the slots.
 pub(crate) fn wide_ports(t: &Target) -> bool {
-    t.inline_port_size > t.port_name.size
+    t.inline_port_size > t.port_name.size && !crate::msg::kernel_now()
 }
 
 /// The C type of an inline port slot.
 pub(crate) fn port_slot_type(t: &Target) -> &'static str {
-    if wide_ports(t) {
+    if crate::msg::kernel_now() {
+        "ipc_port_t"
+    } else if wide_ports(t) {
         "mach_port_name_inlined_t"
     } else {
         "mach_port_t"
@@ -80,9 +83,18 @@ pub(crate) fn prologue(o: &mut Out, server: bool) {
         o.line("#include <mach/notify.h>");
         o.line("#include <mach/mach_types.h>");
     }
+    o.line("#include <mach/mig_errors.h>");
+    o.line("#include <mach/mig_support.h>");
+    let side = if server { Side::Server } else { Side::User };
+    if crate::msg::kernel(side) {
+        // The kernel's port type and its send and RPC entry points.
+        o.line(if server {
+            "#include <ipc/ipc_port.h>"
+        } else {
+            "#include <kern/ipc_mig.h>"
+        });
+    }
     for l in [
-        "#include <mach/mig_errors.h>",
-        "#include <mach/mig_support.h>",
         "#include <stdint.h>",
         "",
         "#ifndef\tmig_internal",
@@ -126,7 +138,13 @@ pub(crate) fn prologue(o: &mut Out, server: bool) {
     ] {
         o.line(l);
     }
-    if server {
+    if server && crate::msg::kernel(Side::Server) {
+        // The kernel sees requests before the ports are swapped for a receiver.
+        o.line("#define msgh_request_port\tmsgh_remote_port");
+        o.line("#define MACH_MSGH_BITS_REQUEST(bits)\tMACH_MSGH_BITS_REMOTE(bits)");
+        o.line("#define msgh_reply_port\t\tmsgh_local_port");
+        o.line("#define MACH_MSGH_BITS_REPLY(bits)\tMACH_MSGH_BITS_LOCAL(bits)");
+    } else if server {
         o.line("#define msgh_request_port\tmsgh_local_port");
         o.line("#define MACH_MSGH_BITS_REQUEST(bits)\tMACH_MSGH_BITS_LOCAL(bits)");
         o.line("#define msgh_reply_port\t\tmsgh_remote_port");
@@ -167,6 +185,7 @@ fn msg_type_expr(sym: Option<&str>, value: u32) -> String {
 pub(crate) fn sent_name(d: &Datum<'_>) -> String {
     match d.ty {
         None => "MACH_MSG_TYPE_INTEGER_32".into(),
+        Some(t) if d.kernel_sent => msg_type_expr(t.name_out.symbol.as_deref(), t.name_out.value),
         Some(t) => msg_type_expr(t.name_in.symbol.as_deref(), t.name_in.value),
     }
 }
@@ -291,9 +310,19 @@ pub(crate) fn message_struct(
                 } else {
                     elem.clone()
                 };
+                // The sender's pointer to dynamic data it passed as `const_<type>`.
+                let konst = if side == Side::User
+                    && name == "Request"
+                    && matches!(d.shape, Shape::Dynamic { .. })
+                    && !ty.port
+                {
+                    "const "
+                } else {
+                    ""
+                };
                 o.open("union {");
                 o.line(format!("{slot} {n}[{}];", max.max(1)));
-                o.line(format!("{elem} *{n}P;"));
+                o.line(format!("{konst}{elem} *{n}P;"));
                 o.close("};");
             }
             (Shape::Ool, Some(ty)) => o.line(format!("{} {n};", ool_ctype(module, ty, side))),
@@ -357,7 +386,12 @@ pub(crate) fn visible_in(module: Option<&Module>, a: &Argument, r: &Routine, sid
                 In | InOut | RequestPort | ReplyPort | SReplyPort | UReplyPort
             );
             let returned = matches!(parent.kind, Out | InOut);
-            let (send_poly, recv_poly) = (ty.0, ty.1);
+            let (mut send_poly, recv_poly) = (ty.0, ty.1);
+            // A kernel server replies with the right it holds, with a fixed name (a
+            // `KernelUser` keeps its polymorphic arguments, as GNU MIG does).
+            if side == Side::Server && crate::msg::kernel(side) && !recv_poly {
+                send_poly = false;
+            }
             let seen = match side {
                 Side::User => sent && send_poly || returned && recv_poly,
                 Side::Server => sent && recv_poly || returned && send_poly,
@@ -397,6 +431,34 @@ pub(crate) fn is_c_array(ty: &Type) -> bool {
         && (ty.string || ty.is_variable() || matches!(ty.count, mig_ir::Count::Fixed(n) if n > 1))
 }
 
+/// True for inline arrays of port rights (passed `const` when sent, as GNU MIG does).
+fn is_inline_port_array(ty: &Type) -> bool {
+    ty.port
+        && ty.storage == mig_ir::Storage::Inline
+        && (ty.is_variable() || matches!(ty.count, mig_ir::Count::Fixed(n) if n > 1))
+}
+
+/// The arguments of a routine in C prototype order: declaration order, except that an
+/// argument's `<name>Poly` comes before its `<name>Cnt` (GNU MIG's order).
+pub(crate) fn prototype_order(r: &Routine) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..r.arguments.len()).collect();
+    for a in &r.arguments {
+        if let (Some(c), Some(p)) = (a.count, a.poly) {
+            let (ci, pi) = (
+                order.iter().position(|&x| x == c),
+                order.iter().position(|&x| x == p),
+            );
+            if let (Some(ci), Some(pi)) = (ci, pi) {
+                if ci < pi {
+                    let moved = order.remove(pi);
+                    order.insert(ci, moved);
+                }
+            }
+        }
+    }
+    order
+}
+
 /// The C parameter type of argument `i` on a side.
 pub(crate) fn param_type(module: &Module, r: &Routine, i: usize, side: Side) -> String {
     use ArgumentKind::*;
@@ -422,9 +484,11 @@ pub(crate) fn param_type(module: &Module, r: &Routine, i: usize, side: Side) -> 
             }
         }
         In => {
-            if ty.string {
+            // Strings and arrays sent inline or out of line at the sender's choice have a
+            // `const_` typedef (GNU MIG's spelling).
+            if ty.string || (ty.storage == mig_ir::Storage::Dynamic && !ty.port) {
                 format!("const_{base}")
-            } else if is_c_array(ty) {
+            } else if is_c_array(ty) || is_inline_port_array(ty) {
                 format!("const {base}")
             } else {
                 base
@@ -443,9 +507,9 @@ pub(crate) fn param_type(module: &Module, r: &Routine, i: usize, side: Side) -> 
 /// `(type name, type name, ...)` on one line, or the multi-line form of a header.
 pub(crate) fn params(v: &Validated, r: &Routine, side: Side) -> Vec<String> {
     let module = v.module();
-    r.arguments
-        .iter()
-        .enumerate()
+    prototype_order(r)
+        .into_iter()
+        .map(|i| (i, &r.arguments[i]))
         .filter(|(_, a)| visible_in(Some(module), a, r, side))
         .map(|(i, a)| {
             let ty = param_type(module, r, i, side);

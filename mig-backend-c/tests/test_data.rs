@@ -62,10 +62,14 @@ fn generated_c_snapshots_and_compiles() {
             insta::assert_snapshot!(format!("{stem}__{file}"), text);
         }
         let support = repo_root().join("conformance/gnumach-boot/include");
+        let kernel_server = v.module().subsystem.kernel_server;
         for file in [format!("{name}User.c"), format!("{name}Server.c")] {
+            // KernelServer stubs are kernel code: ports are pointer-sized (`-DKERNEL`).
+            let kernel = kernel_server && file.ends_with("Server.c");
             for std in ["-std=c11", "-std=gnu89"] {
                 let out = Command::new("gcc")
                     .args([std, "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
+                    .args(kernel.then_some("-DKERNEL"))
                     .arg(format!("-I{}", dir.display()))
                     .arg(format!("-I{}", test_data.display()))
                     .arg(format!("-I{}", support.display()))

@@ -105,8 +105,12 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
         &|| mig_backend_c::server_header(module, &opts),
         &mut ok,
     );
+    let iheader = plan
+        .iheader
+        .clone()
+        .filter(|_| mig_backend_c::has_internal_header(module));
     out(
-        &plan.iheader,
+        &iheader,
         &|| mig_backend_c::internal_header(module, &opts),
         &mut ok,
     );

@@ -1,0 +1,2 @@
+/* Test stand-in for GNU Mach's <ipc/ipc_port.h>: see ../kernel_shim.h. */
+#include "kernel_shim.h"

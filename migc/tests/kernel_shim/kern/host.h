@@ -1,0 +1,2 @@
+/* Test stand-in for GNU Mach's <kern/host.h>: see ../kernel_shim.h. */
+#include "kernel_shim.h"
