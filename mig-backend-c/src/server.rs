@@ -46,6 +46,12 @@ pub(crate) fn table_name(v: &Validated, opts: &Options) -> String {
 
 /// Checks the descriptor at `e` against what datum `d` must carry; runs `fail` otherwise.
 pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str) {
+    type_check_in(o, t, d, e, fail, false)
+}
+
+/// [`type_check`]; with `simple_flag`, a polymorphic right must come in a complex message
+/// (`msgh_simple` holds whether the request is simple).
+fn type_check_in(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str, simple_flag: bool) {
     o.line("#if\tTypeCheck");
     let fixed = !d.variable() && d.shape != Shape::Ool;
     if !d.long && fixed && !d.recv_poly {
@@ -72,6 +78,9 @@ pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: 
     ));
     if !d.recv_poly {
         conds.push(format!("({name_f} != {})", received_name(d)));
+    } else if simple_flag && d.port {
+        // A right in a simple message is not translated by the kernel: refuse it.
+        conds.push(format!("(MACH_MSG_TYPE_PORT_ANY({name_f}) && msgh_simple)"));
     }
     if fixed {
         conds.push(format!("({number} != {})", d.number));
@@ -144,7 +153,16 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
         o.line("unsigned int msgh_size_delta;");
     }
     let rep_maybe = rep.as_ref().is_some_and(|m| m.runtime_complex());
-    if rep_maybe {
+    // The receiver's view: a right it receives in a fixed form (even one the sender may
+    // choose the disposition of, like `MACH_MSG_TYPE_PORT_SEND`) makes the request complex.
+    let req_complex = req
+        .data
+        .iter()
+        .any(|d| (d.port && !d.recv_poly) || d.shape == Shape::Ool);
+    // Otherwise a right the receiver accepts in any form must come in a complex message,
+    // checked per right (GNU MIG's `msgh_simple` check).
+    let req_poly_right = !req_complex && req.data.iter().any(|d| d.port && d.recv_poly);
+    if rep_maybe || req_poly_right {
         o.line("boolean_t msgh_simple;");
     }
     o.blank();
@@ -163,7 +181,9 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     }
     if let Some(rep) = &rep {
         for d in rep.data.iter().skip(1) {
-            let dealloc = d.arg.is_some_and(|a| dealloc_always(module, r, a));
+            // Dynamic data is inline until the stub sends it out of line (and deallocates).
+            let dealloc = d.arg.is_some_and(|a| dealloc_always(module, r, a))
+                && !matches!(d.shape, Shape::Dynamic { .. });
             descriptor_const(o, t, d, &format!("{}Type", d.name), &sent_name(d), dealloc);
             o.blank();
         }
@@ -200,9 +220,12 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     if req.variable {
         o.line("msgh_size = In0P->Head.msgh_size;");
     }
-    let bits = if req.always_complex() {
+    if req_poly_right {
+        o.line("msgh_simple = !(In0P->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX);");
+    }
+    let bits = if req_complex {
         " ||\n    !(In0P->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX)"
-    } else if req.maybe_complex() {
+    } else if req.maybe_complex() || req_poly_right {
         ""
     } else {
         " ||\n    (In0P->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX)"
@@ -218,7 +241,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     for (k, d) in req.data.iter().enumerate() {
         let p = format!("In{}P", req_seg[k]);
         let e = format!("{p}->{}Type", d.name);
-        type_check(o, t, d, &e, fail);
+        type_check_in(o, t, d, &e, fail, req_poly_right);
         if d.variable() {
             let [number, ..] = desc_fields(d, &e);
             let max = match d.shape {

@@ -221,14 +221,84 @@ fn message_structs(text: &str, side: Side) -> Vec<(String, String, String)> {
     out
 }
 
-/// Everything of a stub file before its first routine: includes and definitions.
-fn prelude(text: &str, side: Side) -> &str {
+/// Calls whose presence is a matter of style (checks spelled out or through a macro, copies
+/// through `memcpy` or loops), not of what the stub does to the kernel's objects.
+const STYLE_CALLS: &[&str] = &[
+    "if",
+    "while",
+    "for",
+    "return",
+    "sizeof",
+    "mig_unlikely",
+    "BAD_TYPECHECK",
+    "mig_descriptor_differs",
+    "MACH_MSGH_BITS",
+    "MACH_MSGH_BITS_REPLY",
+    "MACH_MSGH_BITS_REQUEST",
+    "MACH_MSGH_BITS_LOCAL",
+    "MACH_MSGH_BITS_REMOTE",
+    "MACH_MSG_TYPE_PORT_ANY",
+    "_Static_assert",
+    "__attribute__",
+    "memcpy",
+    "__builtin_memcpy",
+    "strlen",
+    "mig_strncpy",
+];
+
+/// Per routine stub: how often each function is called (translations, destructors, right
+/// releases, the server function, the send and receive calls).
+fn calls(text: &str, side: Side) -> BTreeMap<String, BTreeMap<String, usize>> {
     let marker = match side {
-        Side::Server => "/* Routine ",
-        Side::User => "/* Routine ",
+        Side::Server => "mig_internal void _X",
+        Side::User => "mig_external kern_return_t ",
     };
+    let s = normalise(text);
+    let b = s.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let starts: Vec<usize> = s.match_indices(marker).map(|(i, _)| i).collect();
+    let mut out = BTreeMap::new();
+    for (k, &st) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(s.len());
+        let body = &s[st + marker.len()..end];
+        let name: String = body
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        // The stub itself, without the weak default implementation that follows it.
+        let body = match body.find("__attribute__ ((weak))") {
+            Some(w) => &body[..w],
+            None => body,
+        };
+        let off = st + marker.len();
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, _) in body.match_indices('(').skip(1) {
+            let mut e = off + i;
+            while e > off && b[e - 1] == b' ' {
+                e -= 1;
+            }
+            let mut f = e;
+            while f > off && ident(b[f - 1]) {
+                f -= 1;
+            }
+            let callee = &s[f..e];
+            if callee.is_empty()
+                || callee.as_bytes()[0].is_ascii_digit()
+                || STYLE_CALLS.contains(&callee)
+            {
+                continue;
+            }
+            *m.entry(callee.to_string()).or_default() += 1;
+        }
+        out.insert(name, m);
+    }
+    out
+}
+
+/// Everything of a stub file before its first routine: includes and definitions.
+fn prelude(text: &str) -> &str {
     let simple = text.find("/* SimpleRoutine ").unwrap_or(text.len());
-    let routine = text.find(marker).unwrap_or(text.len());
+    let routine = text.find("/* Routine ").unwrap_or(text.len());
     &text[..simple.min(routine)]
 }
 
@@ -286,7 +356,7 @@ impl Env {
     ) -> Result<BTreeMap<String, u64>, String> {
         let structs = message_structs(text, side);
         let mut c = String::new();
-        c.push_str(prelude(text, side));
+        c.push_str(prelude(text));
         c.push_str("\nextern int printf(const char *, ...);\n");
         for (i, (_, which, body)) in structs.iter().enumerate() {
             let body = body
@@ -350,7 +420,7 @@ fn kernel_configurations_match_gnu_mig() {
     let mut failures: Vec<String> = Vec::new();
     let mut accepted: Vec<String> = Vec::new();
     let (mut proto_ok, mut size_ok, mut compiled, mut iheader_ok) = (0, 0, 0, 0);
-    let (mut n_protos, mut n_sizes) = (0, 0);
+    let (mut n_protos, mut n_sizes, mut n_calls, mut calls_ok) = (0, 0, 0, 0);
     for &(rel, side, extra) in CONFIGS {
         let define = match side {
             Side::Server => "KERNEL_SERVER",
@@ -436,9 +506,18 @@ fn kernel_configurations_match_gnu_mig() {
                 false
             }
         };
-        match env.compile(&ours, stubs, werror) {
-            Ok(()) => compiled += 1,
-            Err(e) => fail("compile", format!("migc's {stubs}:\n{e}")),
+        // The header alone too (GNU's server file does not include its header).
+        for d in [&gnu, &ours] {
+            std::fs::write(d.join("header_check.c"), format!("#include \"{header}\"\n")).unwrap();
+        }
+        let header_werror = env.compile(&gnu, "header_check.c", true).is_ok();
+        match (
+            env.compile(&ours, stubs, werror),
+            env.compile(&ours, "header_check.c", header_werror),
+        ) {
+            (Ok(()), Ok(())) => compiled += 1,
+            (Err(e), _) => fail("compile", format!("migc's {stubs}:\n{e}")),
+            (_, Err(e)) => fail("compile", format!("migc's {header}:\n{e}")),
         }
 
         // (b) prototypes of every function of the kernel side's files.
@@ -459,6 +538,26 @@ fn kernel_configurations_match_gnu_mig() {
         }
         if same {
             proto_ok += 1;
+        }
+
+        // What each stub calls: translations, destructors, releases, the server function,
+        // the kernel's send and RPC calls.
+        let g = calls(&read(&gnu, stubs).unwrap(), side);
+        let m = calls(&read(&ours, stubs).unwrap(), side);
+        let mut same = true;
+        for name in g.keys().chain(m.keys()).collect::<BTreeSet<_>>() {
+            if g.get(name) != m.get(name) {
+                same = false;
+                fail(
+                    &format!("calls {name}"),
+                    format!("\n  GNU  {:?}\n  migc {:?}", g.get(name), m.get(name)),
+                );
+            } else {
+                n_calls += g[name].values().sum::<usize>();
+            }
+        }
+        if same {
+            calls_ok += 1;
         }
 
         // (c) message structure sizes.
@@ -493,11 +592,14 @@ fn kernel_configurations_match_gnu_mig() {
     println!(
         "kernel configurations: {n} files, compiled: {compiled}, prototypes identical: \
          {proto_ok} ({n_protos} functions), sizes identical: {size_ok} ({n_sizes} structures), \
-         -iheader identical: {iheader_ok}"
+         calls identical: {calls_ok} ({n_calls} calls), -iheader identical: {iheader_ok}"
     );
     for a in &accepted {
         println!("accepted difference: {a}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!((compiled, proto_ok, size_ok, iheader_ok), (n, n, n, n));
+    assert_eq!(
+        (compiled, proto_ok, size_ok, calls_ok, iheader_ok),
+        (n, n, n, n, n)
+    );
 }
