@@ -64,30 +64,8 @@ pub(crate) fn kernel_port_ctype(name: &str) -> String {
     }
 }
 
-/// How a datum's C member looks and is copied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// `kern_return_t RetCode` of a reply.
-    RetCode,
-    /// One port right in an inline slot.
-    Port,
-    /// A scalar or structure copied by assignment.
-    Value,
-    /// `c_string[N]`: a NUL-terminated string in an `N`-byte array.
-    FixedString { max: u32 },
-    /// An inline array of fixed size, copied with `memcpy` (`bytes` bytes).
-    FixedArray { bytes: u32 },
-    /// An inline array of `n` port rights.
-    PortArray { n: u32 },
-    /// `array[*:max]`: inline, 0 to `max` elements.
-    VarArray { max: u32 },
-    /// `c_string[*:max]`: inline, `msgt_number` bytes including the NUL.
-    VarString { max: u32 },
-    /// `array[]`: inline up to `max` elements, else out of line.
-    Dynamic { max: u32 },
-    /// Out-of-line memory: a pointer in the body.
-    Ool,
-}
+/// How a datum's data looks and is copied (shared with every back end).
+pub(crate) use mig_ir::shape::DataShape as Shape;
 
 /// One (descriptor, data) pair of a message.
 #[derive(Debug, Clone)]
@@ -226,7 +204,7 @@ fn message<'a>(
             FieldRole::Data { storage, .. } => {
                 if let Some(d) = data.last_mut() {
                     d.data_max = f.size;
-                    d.shape = shape(d, *storage);
+                    d.shape = mig_ir::shape::data_shape(d.ty, *storage, d.data_max, d.elem_bytes);
                 }
             }
             FieldRole::Padding { .. } => {
@@ -241,43 +219,6 @@ fn message<'a>(
         data,
         fixed_size: l.fixed_size,
         variable: l.variable,
-    }
-}
-
-fn shape(d: &Datum<'_>, storage: Storage) -> Shape {
-    let Some(ty) = d.ty else {
-        return Shape::RetCode;
-    };
-    match (storage, ty.count) {
-        (Storage::OutOfLine, _) => Shape::Ool,
-        (Storage::Dynamic, _) => Shape::Dynamic {
-            max: d.data_max.checked_div(d.elem_bytes).unwrap_or(0),
-        },
-        (Storage::Inline, Count::Variable { max }) => {
-            let max = max.unwrap_or(0);
-            if ty.string {
-                Shape::VarString { max }
-            } else {
-                Shape::VarArray { max }
-            }
-        }
-        (Storage::Inline, Count::Fixed(n)) => {
-            if ty.string {
-                Shape::FixedString {
-                    max: d.data_max.max(1),
-                }
-            } else if ty.port && n == 1 && ty.element_number == 1 {
-                Shape::Port
-            } else if ty.port {
-                Shape::PortArray {
-                    n: n.saturating_mul(ty.element_number),
-                }
-            } else if n == 1 || ty.c_struct {
-                Shape::Value
-            } else {
-                Shape::FixedArray { bytes: d.data_max }
-            }
-        }
     }
 }
 

@@ -587,7 +587,7 @@ fn plan_args(
                                 Shape::Port => {
                                     before.push(format!("{locals_name} = {};", port_name(t, &src)))
                                 }
-                                Shape::FixedArray { bytes } => before.push(format!(
+                                Shape::FixedArray { bytes, .. } => before.push(format!(
                                     "__builtin_memcpy({locals_name}, {src}, {bytes});"
                                 )),
                                 Shape::FixedString { max } => before.push(format!(
@@ -628,7 +628,7 @@ fn plan_args(
                         init_from_request(&a.name, before);
                         a.name.clone()
                     }
-                    Shape::FixedArray { bytes } if !direct || a.kind == ArgumentKind::InOut => {
+                    Shape::FixedArray { bytes, .. } if !direct || a.kind == ArgumentKind::InOut => {
                         locals.push(format!("unsigned char {}_buf[{bytes}];", a.name));
                         init_from_request(&format!("{}_buf", a.name), before);
                         format!("(void *) {}_buf", a.name)
@@ -793,7 +793,7 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
                     o.line(format!("__builtin_memcpy({m}, {local}, {max});"));
                 }
             }
-            Shape::FixedArray { bytes } => {
+            Shape::FixedArray { bytes, .. } => {
                 if !direct || a.kind == ArgumentKind::InOut {
                     o.line(format!("__builtin_memcpy({m}, {local}_buf, {bytes});"));
                 }

@@ -323,7 +323,7 @@ fn send_datum(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
                 s.opts.subr_prefix
             ));
         }
-        Shape::FixedArray { bytes } => {
+        Shape::FixedArray { bytes, .. } => {
             o.line(format!("__builtin_memcpy(InP->{n}, {value}, {bytes});"));
         }
         Shape::PortArray { n: count } => {
@@ -655,7 +655,7 @@ fn copy_out(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
             "(void) {}mig_strncpy({dest}, OutP->{n}, {max});",
             s.opts.subr_prefix
         )),
-        Shape::FixedArray { bytes } => {
+        Shape::FixedArray { bytes, .. } => {
             o.line(format!("__builtin_memcpy({dest}, OutP->{n}, {bytes});"));
         }
         Shape::PortArray { n: c } => {

@@ -450,7 +450,7 @@ fn extract_client(o: &mut Out, v: &Validated, r: &Routine, ai: usize, d: &Datum<
                 "rt::FixedString::<{max}>::new(mig_rd.bytes(mig_off, {max}))"
             ));
         }
-        Shape::FixedArray { n } => {
+        Shape::FixedArray { n, .. } => {
             o.line(format!("mig_rd.scalar::<[{e}; {n}]>(mig_off)"));
         }
         Shape::PortArray { n } => {

@@ -6,30 +6,8 @@
 use mig_ir::layout::{inline_element_bytes, FieldRole, MessageLayout};
 use mig_ir::{Count, Dealloc, Module, Routine, Storage, Type, Validated};
 
-/// How a datum's data looks and is copied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// `kern_return_t RetCode` of a reply.
-    RetCode,
-    /// One port right in an inline slot.
-    Port,
-    /// A scalar or a structure (`[E; n]`) copied by value.
-    Value,
-    /// `c_string[N]`: up to `N - 1` bytes and a NUL in `N` bytes.
-    FixedString { max: u32 },
-    /// An inline array of `n` C elements of fixed count.
-    FixedArray { n: u32 },
-    /// An inline array of `n` port rights.
-    PortArray { n: u32 },
-    /// `array[*:max]`: inline, 0 to `max` elements.
-    VarArray { max: u32 },
-    /// `c_string[*:max]`: inline, `msgt_number` bytes including the NUL.
-    VarString { max: u32 },
-    /// `array[]`: inline up to `max` elements, else out of line.
-    Dynamic { max: u32 },
-    /// Out-of-line memory: an address in the body.
-    Ool,
-}
+/// How a datum's data looks and is copied (shared with every back end).
+pub(crate) use mig_ir::shape::DataShape as Shape;
 
 /// One (descriptor, data) pair of a message.
 #[derive(Debug, Clone)]
@@ -188,7 +166,7 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                 if let Some(d) = data.last_mut() {
                     d.data_max = f.size;
                     d.data_field = field.clone();
-                    d.shape = shape(d, *storage);
+                    d.shape = mig_ir::shape::data_shape(d.ty, *storage, d.data_max, d.elem_bytes);
                     t = member_type(d, f.size);
                 }
                 t
@@ -260,43 +238,6 @@ fn member_type(d: &Datum<'_>, size: u32) -> String {
         Shape::Value if size == 4 => "u32".into(),
         Shape::Value if size == 8 => "u64".into(),
         _ => format!("[u8; {size}]"),
-    }
-}
-
-fn shape(d: &Datum<'_>, storage: Storage) -> Shape {
-    let Some(ty) = d.ty else {
-        return Shape::RetCode;
-    };
-    match (storage, ty.count) {
-        (Storage::OutOfLine, _) => Shape::Ool,
-        (Storage::Dynamic, _) => Shape::Dynamic {
-            max: d.data_max.checked_div(d.elem_bytes).unwrap_or(0),
-        },
-        (Storage::Inline, Count::Variable { max }) => {
-            let max = max.unwrap_or(0);
-            if ty.string {
-                Shape::VarString { max }
-            } else {
-                Shape::VarArray { max }
-            }
-        }
-        (Storage::Inline, Count::Fixed(n)) => {
-            if ty.string {
-                Shape::FixedString {
-                    max: d.data_max.max(1),
-                }
-            } else if ty.port && n == 1 && ty.element_number == 1 {
-                Shape::Port
-            } else if ty.port {
-                Shape::PortArray {
-                    n: n.saturating_mul(ty.element_number),
-                }
-            } else if n == 1 || ty.c_struct {
-                Shape::Value
-            } else {
-                Shape::FixedArray { n }
-            }
-        }
     }
 }
 

@@ -365,7 +365,7 @@ fn extract_server(o: &mut Out, v: &Validated, r: &Routine, ai: usize, d: &Datum<
             ));
             o.line("&mig_b[..mig_b.iter().position(|&c| c == 0).unwrap_or(mig_b.len())]");
         }
-        Shape::FixedArray { n } => {
+        Shape::FixedArray { n, .. } => {
             o.line(format!("mig_rd.scalar::<[{e}; {n}]>(mig_off)"));
         }
         Shape::PortArray { n } => {

@@ -73,7 +73,7 @@ pub(crate) fn in_type(
         Shape::Port => sent_port(d.name_in).0.into(),
         Shape::Value => value_type(module, ty),
         Shape::FixedString { .. } | Shape::VarString { .. } => "&[u8]".into(),
-        Shape::FixedArray { n } | Shape::PortArray { n } => format!("&[{e}; {n}]"),
+        Shape::FixedArray { n, .. } | Shape::PortArray { n } => format!("&[{e}; {n}]"),
         Shape::VarArray { .. } | Shape::Dynamic { .. } => format!("&[{e}]"),
         Shape::Ool => {
             if server || dealloc_always(module, r, i) {
@@ -108,8 +108,8 @@ pub(crate) fn out_type(
             "&[u8]".into()
         }
         Shape::FixedString { max } => format!("rt::FixedString<{max}>"),
-        Shape::FixedArray { n } | Shape::PortArray { n } if server => format!("&[{e}; {n}]"),
-        Shape::FixedArray { n } | Shape::PortArray { n } => format!("[{e}; {n}]"),
+        Shape::FixedArray { n, .. } | Shape::PortArray { n } if server => format!("&[{e}; {n}]"),
+        Shape::FixedArray { n, .. } | Shape::PortArray { n } => format!("[{e}; {n}]"),
         Shape::VarArray { .. } if server => format!("&[{e}]"),
         Shape::VarString { .. } if server => "&[u8]".into(),
         Shape::Dynamic { .. } if server => format!("&[{e}]"),
@@ -140,7 +140,7 @@ pub(crate) fn server_out_type(module: &Module, r: &Routine, i: usize, d: &Datum<
         Shape::Port => server_sent_port(d.name_in).0.into(),
         Shape::Value => value_type(module, ty),
         Shape::FixedString { max } => format!("rt::FixedString<{max}>"),
-        Shape::FixedArray { n } | Shape::PortArray { n } => format!("[{e}; {n}]"),
+        Shape::FixedArray { n, .. } | Shape::PortArray { n } => format!("[{e}; {n}]"),
         Shape::VarArray { .. } | Shape::VarString { .. } => "usize".into(),
         Shape::Dynamic { .. } => format!("rt::Dynamic<{e}>"),
         Shape::Ool => format!("rt::OolBuffer<{e}>"),

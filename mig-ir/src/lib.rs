@@ -40,6 +40,7 @@ pub mod ir;
 pub mod layout;
 pub mod list;
 pub mod lower;
+pub mod shape;
 pub mod target;
 
 pub use ir::*;
