@@ -15,11 +15,11 @@
 //! Differences are failures unless listed in [`KNOWN`] with a reason.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use conformance::corpus::{reference_root, repo_root};
+use conformance::run_with_stdin;
 
 /// Which side of an interface the kernel implements.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -59,22 +59,6 @@ const CONFIGS: &[(&str, Side, bool)] = &[
 
 /// Accepted differences: (configuration label, item, reason). Empty: none is accepted today.
 const KNOWN: &[(&str, &str, &str)] = &[];
-
-fn run_with_stdin(mut cmd: Command, input: &[u8]) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
 
 /// Text without comments and preprocessor lines, whitespace collapsed to single spaces.
 fn normalise(text: &str) -> String {

@@ -2,11 +2,11 @@
 //! the `migc` binary: once as GNU Mach's build runs it (`-n -cc cat - /dev/null -list F` with
 //! `gcc -E` output on standard input) and once with migc's built-in preprocessor.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use conformance::corpus::{declares_subsystem, defs_files, reference_root};
+use conformance::run_with_stdin;
 
 fn gcc_e(include: &Path, file: &Path) -> Vec<u8> {
     let out = Command::new("gcc")
@@ -17,22 +17,6 @@ fn gcc_e(include: &Path, file: &Path) -> Vec<u8> {
         .expect("run gcc -E");
     assert!(out.status.success(), "gcc -E failed on {}", file.display());
     out.stdout
-}
-
-fn run_with_stdin(mut cmd: Command, input: &[u8]) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
 }
 
 #[test]
