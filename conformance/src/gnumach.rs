@@ -215,3 +215,20 @@ pub fn boot(image: &BootImage, limit: Duration) -> Result<BootRun, String> {
         elapsed: started.elapsed(),
     })
 }
+
+/// The bootstrap program's lines, in order, as GNU Mach 2:1.8+git20250702 (amd64-up, QEMU TCG,
+/// 128 MiB) answers them: observed with GNU MIG's stubs, and required of every other build of
+/// the program (migc's C stubs, the Rust program).
+pub const EXPECTED: &[&str] = &[
+    "gnumach-boot: argc=3 host-priv-port=1 device-master-port=2",
+    "ok host_info basic: max_cpus=1 avail_cpus=1 memory_size=134021120 cpu_type=21 cpu_subtype=1",
+    "ok host_get_kernel_version: GNU Mach 1.8+git20250702-up-amd64",
+    "ok vm_allocate round trip: size=12288 zero-filled, read back checksum=4680806a904ce800",
+    "ok vm_deallocate: no region left at the address (vm_region finds a later region)",
+    "ok task_info basic: count=30 suspend_count=0 base_priority=25",
+    "ok mach_port_allocate receive: mach_port_type=0x20000",
+    "ok mach_port_insert_right make-send: mach_port_type=0x30000",
+    "ok mach_msg to self: id=4242 size=80 bits=0x80001100 inline data and out-of-line copy match",
+    "ok mach_port_destroy: mach_port_type now returns 0xf",
+    "gnumach-boot: passed, 0 failures",
+];
