@@ -10,8 +10,9 @@
 use crate::arch::usermode;
 use crate::console;
 use crate::ipc::{Object, Right, MACH_PORT_NULL};
-use crate::task::{self, Task};
-use crate::trap::TrapFrame;
+use crate::sched::{self, Kernel, ThreadId, Wait, WaitKind};
+use crate::task::{self, Task, TaskId};
+use crate::trap::{FxArea, TrapFrame};
 use crate::uaccess;
 
 /// `KERN_SUCCESS`.
@@ -47,44 +48,56 @@ pub mod nr {
 }
 
 enum Action {
+    /// Return this value to the thread.
     Return(u64),
-    Terminate,
+    /// The thread waits, or is gone: its result is set when it is woken.
+    NoReturn,
 }
 
-/// Called by the `syscall` stub with interrupts masked, on the kernel stack.
+/// Called by the `syscall` stub with interrupts masked, on the kernel stack. Returns 0 to
+/// leave with `sysretq` to the same thread, 1 to leave with `iretq` (to whatever thread is
+/// now in `frame`).
 #[no_mangle]
-extern "C" fn syscall_entry_rust(frame: &mut TrapFrame) {
+extern "C" fn syscall_entry_rust(frame: &mut TrapFrame, fx: &mut FxArea) -> u64 {
     debug_assert_eq!(frame.vector, usermode::SYSCALL_VECTOR);
     let number = frame.rax as i64;
     let args = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
-    let action = task::with_current(|t| {
+    let mut k = sched::lock();
+    let Some((thread, task)) = k.current_ids() else {
+        panic!("syscall with no current thread");
+    };
+    if let Some(t) = k.tasks.get_mut(&task) {
         t.traps += 1;
-        dispatch(t, number, args)
-    });
-    match action {
-        Some(Action::Return(v)) => frame.rax = v,
-        Some(Action::Terminate) => {
-            task::set_outcome(task::Outcome::Terminated);
-            usermode::exit_to_runner(task::EXIT_TERMINATED)
-        }
-        None => panic!("syscall with no current task"),
     }
+    match dispatch(&mut k, thread, task, number, args) {
+        Action::Return(v) => frame.rax = v,
+        Action::NoReturn => {}
+    }
+    sched::leave(k, frame, fx, true)
 }
 
-fn dispatch(t: &mut Task, number: i64, a: [u64; 6]) -> Action {
+fn dispatch(k: &mut Kernel, thread: ThreadId, task: TaskId, number: i64, a: [u64; 6]) -> Action {
     use nr::*;
+    let Some(t) = k.tasks.get_mut(&task) else {
+        return Action::NoReturn;
+    };
     let r = match number {
         MACH_REPLY_PORT => u64::from(t.ports.new_receive_right()),
         MACH_THREAD_SELF => u64::from(t.ports.send_right_to(Object::Thread)),
         MACH_TASK_SELF => u64::from(t.ports.send_right_to(Object::Task)),
         MACH_HOST_SELF => u64::from(t.ports.send_right_to(Object::Host)),
         MACH_PRINT => mach_print(t, a[0]),
-        // One thread runs at a time, so there is never another thread to switch to: FALSE.
-        SWTCH_PRI | SWTCH => 0,
-        THREAD_SWITCH => thread_switch(t, a[0], a[1]),
-        TASK_TERMINATE => return task_terminate(t, a[0]),
+        SWTCH_PRI | SWTCH => {
+            let others = k.others_ready();
+            if others {
+                k.resched = true;
+            }
+            u64::from(others)
+        }
+        THREAD_SWITCH => return thread_switch(k, thread, task, a[0], a[1], a[2]),
+        TASK_TERMINATE => return task_terminate(k, task, a[0]),
         _ => {
             t.invalid_traps += 1;
             KERN_INVALID_ARGUMENT
@@ -111,31 +124,80 @@ fn mach_print(t: &mut Task, s: u64) -> u64 {
     }
 }
 
-/// `thread_switch(thread, option, time)`: options are `SWITCH_OPTION_NONE` (0),
-/// `SWITCH_OPTION_DEPRESS` (1) and `SWITCH_OPTION_WAIT` (2); the hint must be null or a
-/// name of a thread. No other thread exists, so the call returns at once.
-fn thread_switch(t: &Task, thread: u64, option: u64) -> u64 {
-    if option > 2 {
-        return KERN_INVALID_ARGUMENT;
+/// `SWITCH_OPTION_NONE`.
+const SWITCH_OPTION_NONE: u64 = 0;
+/// `SWITCH_OPTION_DEPRESS`.
+const SWITCH_OPTION_DEPRESS: u64 = 1;
+/// `SWITCH_OPTION_WAIT`.
+const SWITCH_OPTION_WAIT: u64 = 2;
+
+/// `thread_switch(thread, option, time)`: the hint must be null or a name of a thread; the
+/// caller gives up the CPU (to the hinted thread first when it is ready), with its priority
+/// depressed for `time` ms (`SWITCH_OPTION_DEPRESS`) or blocked for `time` ms
+/// (`SWITCH_OPTION_WAIT`).
+fn thread_switch(
+    k: &mut Kernel,
+    thread: ThreadId,
+    task: TaskId,
+    hint: u64,
+    option: u64,
+    time: u64,
+) -> Action {
+    if option > SWITCH_OPTION_WAIT {
+        return Action::Return(KERN_INVALID_ARGUMENT);
     }
-    let Ok(name) = u32::try_from(thread) else {
-        return KERN_INVALID_ARGUMENT;
+    let Ok(name) = u32::try_from(hint) else {
+        return Action::Return(KERN_INVALID_ARGUMENT);
     };
-    if name != MACH_PORT_NULL
-        && !matches!(t.ports.lookup(name), Some(e) if e.object == Object::Thread)
-    {
-        return KERN_INVALID_ARGUMENT;
+    let valid = name == MACH_PORT_NULL
+        || k.tasks
+            .get(&task)
+            .and_then(|t| t.ports.lookup(name))
+            .is_some_and(|e| e.object == Object::Thread);
+    if !valid {
+        return Action::Return(KERN_INVALID_ARGUMENT);
     }
-    KERN_SUCCESS
+    let ms = u32::try_from(time).unwrap_or(u32::MAX);
+    match option {
+        SWITCH_OPTION_WAIT => {
+            if let Some(t) = k.threads.get_mut(&thread) {
+                t.frame.rax = KERN_SUCCESS;
+            }
+            k.block(
+                thread,
+                Wait {
+                    kind: WaitKind::Sleep,
+                    deadline: Some(sched::now() + sched::ms_to_ticks(ms)),
+                    timeout_result: KERN_SUCCESS,
+                },
+            );
+            Action::NoReturn
+        }
+        SWITCH_OPTION_DEPRESS | SWITCH_OPTION_NONE => {
+            if option == SWITCH_OPTION_DEPRESS {
+                if let Some(t) = k.threads.get_mut(&thread) {
+                    t.sched_pri = (sched::NRQS - 1) as u8;
+                    t.depress_until = Some(sched::now() + sched::ms_to_ticks(ms));
+                }
+            }
+            if k.others_ready() {
+                k.resched = true;
+            }
+            Action::Return(KERN_SUCCESS)
+        }
+        _ => Action::Return(KERN_INVALID_ARGUMENT),
+    }
 }
 
 /// `syscall_task_terminate(task)`: only a task's own task port is accepted.
-fn task_terminate(t: &Task, task_name: u64) -> Action {
-    match u32::try_from(task_name)
+fn task_terminate(k: &mut Kernel, task: TaskId, task_name: u64) -> Action {
+    let own = u32::try_from(task_name)
         .ok()
-        .and_then(|n| t.ports.lookup(n))
-    {
-        Some(e) if e.object == Object::Task && e.right == Right::Send => Action::Terminate,
-        _ => Action::Return(KERN_INVALID_ARGUMENT),
+        .and_then(|n| k.tasks.get(&task).and_then(|t| t.ports.lookup(n)))
+        .is_some_and(|e| e.object == Object::Task && e.right == Right::Send);
+    if !own {
+        return Action::Return(KERN_INVALID_ARGUMENT);
     }
+    k.terminate_task(task, task::Outcome::Terminated);
+    Action::NoReturn
 }

@@ -1,27 +1,24 @@
-//! Tasks: a static ELF program loaded into its own address space and run in ring 3 by the
-//! kernel's task runner, one at a time, until it terminates, faults or exhausts its time.
+//! Tasks: a static ELF program loaded into its own address space, with threads that the
+//! scheduler ([`crate::sched`]) runs in ring 3.
 //!
-//! The runner (the kernel's boot thread) calls [`run`]; the task's traps and faults come
-//! back through `syscall_entry_rust` and `trap_entry`, which end the task by recording an
-//! [`Outcome`] and jumping back to the runner (`usermode::exit_to_runner`). The runner
-//! then frees every frame of the task's lower half and its PML4.
+//! A task ends when it terminates itself, when its last thread ends, when a ring-3 fault
+//! kills it or when it exhausts its time budget; [`release`] then frees every frame of its
+//! lower half and its PML4, and its record stays until [`run`] (or the boot runner) reads
+//! the report.
 
-use crate::arch::{cpu, gdt, phys, usermode};
+use crate::arch::{cpu, gdt, phys};
 use crate::console::print_raw;
 use crate::ipc::PortSpace;
 use crate::mm::{self, Tables, FRAMES};
-use crate::sync::IrqLock;
+use crate::sched::{self, Kernel, Thread, ThreadId};
 use crate::trap::TrapFrame;
 use crate::uaccess;
 use alloc::string::String;
+use alloc::vec::Vec;
 use mach_r_elf::ElfError;
 use mach_r_mm::paging::{self, Flags, MapError, PageSize, TableMemory};
 use mach_r_mm::PAGE_SIZE;
 
-/// `enter_user` result: the task was killed by a fault or the time limit.
-pub const EXIT_KILLED: u64 = 1;
-/// `enter_user` result: the task terminated itself.
-pub const EXIT_TERMINATED: u64 = 2;
 /// Timer ticks a task may run in ring 3 before it is ended (a safety net: 3 s at 100 Hz; the
 /// test programs other than `spin` need well under 0.2 s even on a loaded host).
 pub const TICK_BUDGET: u64 = 300;
@@ -61,12 +58,18 @@ pub enum LoadError {
     Map(MapError),
 }
 
-/// A task being run.
+/// A task's identifier (never reused during a boot).
+pub type TaskId = u32;
+
+/// A task: an address space, port names and threads.
 #[derive(Debug)]
 pub struct Task {
+    /// Its identifier.
+    #[allow(dead_code)] // read by the task port's server, which lands next
+    pub id: TaskId,
     /// Program name (argv[0]).
     pub name: String,
-    /// Physical address of the PML4.
+    /// Physical address of the PML4 (0 once released).
     pub root: u64,
     /// Port names.
     pub ports: PortSpace,
@@ -80,6 +83,10 @@ pub struct Task {
     pub outcome: Option<Outcome>,
     /// Whether the task's console output is at the start of a line.
     pub at_line_start: bool,
+    /// Its live threads.
+    pub threads: Vec<ThreadId>,
+    /// `task_suspend` count.
+    pub suspend_count: u32,
 }
 
 /// What [`run`] reports.
@@ -97,30 +104,7 @@ pub struct Report {
     pub leaked_frames: i64,
 }
 
-static CURRENT: IrqLock<Option<Task>> = IrqLock::new(None);
-
-/// Runs `f` on the current task, if there is one.
-pub fn with_current<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
-    CURRENT.lock().as_mut().map(f)
-}
-
-/// Charges one tick to the current task; true if it has exhausted its budget.
-pub fn charge_tick() -> bool {
-    with_current(|t| {
-        t.ticks += 1;
-        t.ticks > TICK_BUDGET
-    })
-    .unwrap_or(false)
-}
-
-/// Records how the current task ended (the first outcome wins).
-pub fn set_outcome(o: Outcome) {
-    with_current(|t| {
-        t.outcome.get_or_insert(o);
-    });
-}
-
-/// A copy of the current task's name that needs no allocation.
+/// A copy of a task's name that needs no allocation.
 #[derive(Debug)]
 pub struct NameBuf([u8; 32], usize);
 
@@ -130,19 +114,21 @@ impl core::fmt::Display for NameBuf {
     }
 }
 
-/// The current task's name (or `?`).
-pub fn current_name() -> NameBuf {
-    let mut b = NameBuf([0; 32], 0);
-    with_current(|t| {
-        let n = t.name.len().min(32);
-        b.0[..n].copy_from_slice(&t.name.as_bytes()[..n]);
-        b.1 = n;
-    });
-    if b.1 == 0 {
-        b.0[0] = b'?';
-        b.1 = 1;
+impl NameBuf {
+    /// The name of `task` (or `?`).
+    pub fn of(task: Option<&Task>) -> NameBuf {
+        let mut b = NameBuf([0; 32], 0);
+        if let Some(t) = task {
+            let n = t.name.len().min(32);
+            b.0[..n].copy_from_slice(&t.name.as_bytes()[..n]);
+            b.1 = n;
+        }
+        if b.1 == 0 {
+            b.0[0] = b'?';
+            b.1 = 1;
+        }
+        b
     }
-    b
 }
 
 /// Prints a frame-pointer backtrace through the current task's stack.
@@ -249,9 +235,8 @@ fn destroy(root: u64) {
     mm::free_frame(root);
 }
 
-/// Loads `image` as task `name`, runs it in ring 3 until it ends, tears it down.
-pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
-    let free_before = FRAMES.lock().free_frames() as i64;
+/// Loads `image` into a new address space: its root and the initial stack pointer.
+fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64), LoadError> {
     let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
     let root = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
     let kroot = mm::kernel_root();
@@ -259,40 +244,82 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
         let e = Tables.read(kroot, i);
         Tables.write(root, i, e);
     }
-    let sp = match build_space(root, image, &plan, name) {
-        Ok(sp) => sp,
+    match build_space(root, image, &plan, name) {
+        Ok(sp) => Ok((root, sp, plan.entry)),
         Err(e) => {
             destroy(root);
-            return Err(e);
+            Err(e)
         }
-    };
+    }
+}
+
+/// Creates a task running `image` with one thread, suspended `suspend` times.
+pub fn create(
+    k: &mut Kernel,
+    name: &str,
+    image: &[u8],
+    suspend: u32,
+) -> Result<(TaskId, ThreadId), LoadError> {
+    let (root, sp, entry) = load(name, image)?;
     let frame = TrapFrame {
-        rip: plan.entry,
+        rip: entry,
         cs: gdt::USER_CS,
         rflags: 0x202,
         rsp: sp,
         ss: gdt::USER_DS,
         ..TrapFrame::default()
     };
-    *CURRENT.lock() = Some(Task {
-        name: String::from(name),
-        root,
-        ports: PortSpace::new(),
-        ticks: 0,
-        traps: 0,
-        invalid_traps: 0,
-        outcome: None,
-        at_line_start: true,
-    });
-    mm::switch_to(root);
-    let code = usermode::enter_user(&frame);
-    mm::switch_to(kroot);
-    let task = CURRENT.lock().take().expect("the current task vanished");
-    let outcome = match (code, task.outcome) {
-        (_, Some(o)) => o,
-        (EXIT_TERMINATED, None) => Outcome::Terminated,
-        (c, None) => panic!("task {name} ended with code {c} and no outcome"),
+    let id = k.next_task;
+    k.next_task += 1;
+    let tid = k.new_thread_id();
+    k.tasks.insert(
+        id,
+        Task {
+            id,
+            name: String::from(name),
+            root,
+            ports: PortSpace::new(),
+            ticks: 0,
+            traps: 0,
+            invalid_traps: 0,
+            outcome: None,
+            at_line_start: true,
+            threads: alloc::vec![tid],
+            suspend_count: 0,
+        },
+    );
+    k.add_thread(Thread::new(tid, id, frame, suspend));
+    Ok((id, tid))
+}
+
+/// Frees what a dead task holds (its address space); its record stays for the report.
+/// The caller has loaded other page tables if these were loaded.
+pub fn release(k: &mut Kernel, id: TaskId) {
+    if let Some(t) = k.tasks.get_mut(&id) {
+        if t.root != 0 {
+            destroy(t.root);
+            t.root = 0;
+        }
+        t.ports = PortSpace::new();
+    }
+}
+
+/// Loads `image` as task `name`, runs the scheduler until every thread has ended, and
+/// reports how this task ended.
+pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
+    let free_before = FRAMES.lock().free_frames() as i64;
+    let id = {
+        let mut k = sched::lock();
+        create(&mut k, name, image, 0)?.0
     };
+    sched::run();
+    let task = sched::lock()
+        .tasks
+        .remove(&id)
+        .expect("the task record vanished");
+    let outcome = task
+        .outcome
+        .unwrap_or_else(|| panic!("task {name} ended with no outcome"));
     let report = Report {
         outcome,
         ticks: task.ticks,
@@ -301,7 +328,6 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
         leaked_frames: 0,
     };
     drop(task);
-    destroy(root);
     let free_after = FRAMES.lock().free_frames() as i64;
     Ok(Report {
         leaked_frames: free_before - free_after,

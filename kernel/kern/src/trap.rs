@@ -4,8 +4,9 @@
 //! A fault in ring 3 ends the current task with a report; a fault in ring 0 is a kernel
 //! bug and panics, except `int3`, which is reported and resumed (the tests use it).
 
-use crate::arch::{cpu, gdt, timer, usermode};
+use crate::arch::{cpu, gdt, timer};
 use crate::console::print_raw;
+use crate::sched;
 use crate::task;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,6 +40,28 @@ pub struct TrapFrame {
     pub rflags: u64,
     pub rsp: u64,
     pub ss: u64,
+}
+
+/// The FPU/SSE state (`fxsave64` image) saved below every [`TrapFrame`].
+#[derive(Clone)]
+#[repr(C, align(16))]
+pub struct FxArea(pub [u8; 512]);
+
+impl FxArea {
+    /// The state a new thread starts with: FCW 0x37f (all x87 exceptions masked), MXCSR
+    /// 0x1f80, registers zero.
+    pub fn initial() -> FxArea {
+        let mut a = [0u8; 512];
+        a[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        a[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        FxArea(a)
+    }
+}
+
+impl core::fmt::Debug for FxArea {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FxArea")
+    }
 }
 
 impl TrapFrame {
@@ -129,14 +152,22 @@ fn page_fault_detail(error: u64) -> &'static str {
 
 /// Called by the IDT stubs with interrupts disabled, on an IST stack.
 #[no_mangle]
-extern "C" fn trap_entry(frame: &mut TrapFrame) {
+extern "C" fn trap_entry(frame: &mut TrapFrame, fx: &mut FxArea) {
     let v = frame.vector;
     if v == u64::from(timer::TIMER_VECTOR) {
-        TICKS.fetch_add(1, Ordering::Relaxed);
+        let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
         timer::end_of_interrupt();
-        if frame.is_from_user() && task::charge_tick() {
-            kill_current(frame, task::Outcome::TimeLimit);
+        let mut k = sched::lock();
+        k.tick(now);
+        if !frame.is_from_user() {
+            return;
         }
+        if k.charge() {
+            if let Some((_, task)) = k.current_ids() {
+                k.terminate_task(task, task::Outcome::TimeLimit);
+            }
+        }
+        sched::leave(k, frame, fx, false);
         return;
     }
     if v == u64::from(timer::SPURIOUS_VECTOR) {
@@ -154,7 +185,9 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         } else {
             ""
         };
-        let t = task::current_name();
+        let mut k = sched::lock();
+        let task = k.current_ids().map(|(_, t)| t);
+        let t = task::NameBuf::of(task.and_then(|t| k.tasks.get(&t)));
         print_raw(format_args!(
             "[fault] task {t}: {name} ({mnemonic}, vector {v}) error {:#x} {detail} at rip {:#x}{}\n",
             frame.error,
@@ -163,15 +196,19 @@ extern "C" fn trap_entry(frame: &mut TrapFrame) {
         ));
         print_registers(frame);
         task::user_backtrace(frame.rip, frame.rbp);
-        kill_current(
-            frame,
-            task::Outcome::Fault {
-                vector: v,
-                error: frame.error,
-                rip: frame.rip,
-                cr2,
-            },
-        );
+        if let Some(task) = task {
+            k.terminate_task(
+                task,
+                task::Outcome::Fault {
+                    vector: v,
+                    error: frame.error,
+                    rip: frame.rip,
+                    cr2,
+                },
+            );
+        }
+        sched::leave(k, frame, fx, false);
+        return;
     }
     if v == 14 {
         if let Some(resume) = crate::arch::probe::fixup(frame.rip, frame.error) {
@@ -203,10 +240,4 @@ impl core::fmt::Display for FmtCr2 {
             write!(f, " address {:#x}", self.0)
         }
     }
-}
-
-/// Ends the current task with `outcome` and returns to the task runner.
-fn kill_current(_frame: &TrapFrame, outcome: task::Outcome) -> ! {
-    task::set_outcome(outcome);
-    usermode::exit_to_runner(task::EXIT_KILLED)
 }

@@ -52,6 +52,7 @@ isr_common:
     fxsave64 (%rsp)
     cld
     mov %rbx, %rdi
+    mov %rsp, %rsi
     call trap_entry
     fxrstor64 (%rsp)
     mov %rbx, %rsp

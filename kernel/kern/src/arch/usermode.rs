@@ -15,7 +15,7 @@
 
 use super::cpu::{rdmsr, wrmsr};
 use super::gdt::{kernel_stack_top, KERNEL_CS};
-use crate::trap::TrapFrame;
+use crate::trap::{FxArea, TrapFrame};
 use core::cell::UnsafeCell;
 
 /// The `vector` field of a frame built by the `syscall` entry.
@@ -27,14 +27,13 @@ const MSR_LSTAR: u32 = 0xc000_0082;
 const MSR_SFMASK: u32 = 0xc000_0084;
 
 /// State shared between the assembly and Rust: the kernel stack, the scratch slot for the
-/// user RSP, the runner's saved RSP, and the initial FPU image of a task.
+/// user RSP and the runner's saved RSP.
 #[repr(C, align(16))]
 struct Shared {
     kernel_rsp: u64,
     user_rsp_scratch: u64,
     runner_rsp: u64,
     pad: u64,
-    initial_fx: [u8; 512],
 }
 
 struct SharedCell(UnsafeCell<Shared>);
@@ -48,7 +47,6 @@ static USERMODE_SHARED: SharedCell = SharedCell(UnsafeCell::new(Shared {
     user_rsp_scratch: 0,
     runner_rsp: 0,
     pad: 0,
-    initial_fx: [0; 512],
 }));
 
 core::arch::global_asm!(
@@ -86,9 +84,12 @@ syscall_entry:
     fxsave64 (%rsp)
     cld
     mov %rbx, %rdi
+    mov %rsp, %rsi
     call syscall_entry_rust
     fxrstor64 (%rsp)
     mov %rbx, %rsp
+    test %rax, %rax
+    jnz 1f
     pop %r15
     pop %r14
     pop %r13
@@ -110,8 +111,26 @@ syscall_entry:
     pop %r11
     pop %rsp
     sysretq
+    /* Another thread (or a changed frame): return with iretq, every register restored. */
+1:  pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
 
-/* enter_user_asm(frame: *const TrapFrame) -> u64 */
+/* enter_user_asm(frame: *const TrapFrame, fx: *const FxArea) -> u64 */
 .global enter_user_asm
 enter_user_asm:
     pushfq
@@ -123,7 +142,7 @@ enter_user_asm:
     push %r15
     cli
     mov %rsp, USERMODE_SHARED+16(%rip)
-    fxrstor64 USERMODE_SHARED+32(%rip)
+    fxrstor64 (%rsi)
     mov %rdi, %rsp
     pop %r15
     pop %r14
@@ -166,7 +185,7 @@ exit_to_runner_asm:
 
 extern "C" {
     fn syscall_entry();
-    fn enter_user_asm(frame: *const TrapFrame) -> u64;
+    fn enter_user_asm(frame: *const TrapFrame, fx: *const FxArea) -> u64;
     fn exit_to_runner_asm(code: u64) -> !;
 }
 
@@ -175,9 +194,6 @@ pub fn init() {
     // SAFETY: nothing runs in ring 3 yet; the shared block is only read by the stubs later.
     let shared = unsafe { &mut *USERMODE_SHARED.0.get() };
     shared.kernel_rsp = kernel_stack_top();
-    // Initial FPU image: FCW 0x37f (all x87 exceptions masked), MXCSR 0x1f80, registers zero.
-    shared.initial_fx[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
-    shared.initial_fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
     // STAR: syscall CS = 0x08 (SS 0x10); sysret base 0x18 -> CS 0x2b, SS 0x23.
     let star = (0x18u64 << 48) | (u64::from(KERNEL_CS) << 32);
     // SAFETY: EFER keeps LME/LMA/NXE and gains SCE; STAR/LSTAR/SFMASK only affect `syscall`,
@@ -192,7 +208,7 @@ pub fn init() {
 
 /// Runs the task described by `frame` in ring 3 until it ends; returns the code passed to
 /// [`exit_to_runner`]. The task's page tables must be loaded.
-pub fn enter_user(frame: &TrapFrame) -> u64 {
+pub fn enter_user(frame: &TrapFrame, fx: &FxArea) -> u64 {
     assert!(
         frame.cs == super::gdt::USER_CS && frame.ss == super::gdt::USER_DS,
         "enter_user: not a ring-3 frame"
@@ -200,7 +216,7 @@ pub fn enter_user(frame: &TrapFrame) -> u64 {
     // SAFETY: the frame selects ring 3 (checked above), so `iretq` cannot enter the kernel with
     // user-chosen registers; the runner context is saved before the switch and restored by
     // `exit_to_runner`, which is the only way back.
-    unsafe { enter_user_asm(frame) }
+    unsafe { enter_user_asm(frame, fx) }
 }
 
 /// Abandons the current trap or system-call stack and returns `code` from [`enter_user`].
