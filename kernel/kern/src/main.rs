@@ -19,6 +19,8 @@ mod heap;
 mod ipc;
 mod ktest;
 mod mm;
+mod msg;
+mod sched;
 mod sync;
 mod syscall;
 mod task;
