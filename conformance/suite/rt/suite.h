@@ -1,0 +1,72 @@
+/* suite.h: the runtime shared by the differential suite's programs.
+ *
+ * A program defines SUITE_PROGRAM(name) and `void suite_main(void)`.  The runtime's
+ * suite_start parses the bootstrap arguments, opens the console, prints `suite-begin <name>`,
+ * runs suite_main, prints `suite-end <name>` and ends the run with host_reboot(host_priv, 0).
+ * Programs print values, never verdicts and never addresses: every line must repeat from boot
+ * to boot and from kernel to kernel.
+ *
+ * Only the program's first thread may call MIG stubs (one cached reply port); other threads
+ * use mach_msg directly. */
+#ifndef SUITE_H
+#define SUITE_H
+
+#include <mach/kern_return.h>
+#include <mach/mach_types.h>
+#include <mach/message.h>
+#include <mach/mig_errors.h>
+#include <mach/mig_support.h>
+#include <mach/port.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SUITE_PROGRAM(name) const char suite_name[] = name
+
+extern const char suite_name[];
+void suite_main(void);
+/* Optional: runs first, before the runtime takes any right (mach_task_self, the console, the
+ * reply port); it can record the task's initial state but cannot print. */
+void suite_before_console(void) __attribute__((weak));
+
+/* From the bootstrap arguments and traps, set before suite_main. */
+extern mach_port_t host_priv, device_master, task_self;
+extern long suite_argc;
+extern char **suite_argv;
+extern long *suite_args; /* the argument block _start found at %rsp */
+
+/* Traps (start.S). */
+extern mach_port_t mach_reply_port(void);
+extern mach_port_t mach_thread_self_trap(void);
+extern mach_port_t mach_task_self_trap(void);
+extern mach_port_t mach_host_self_trap(void);
+extern boolean_t swtch_pri(int pri);
+extern boolean_t swtch(void);
+extern kern_return_t thread_switch(mach_port_t thread, int option, mach_msg_timeout_t time);
+extern uint64_t suite_rdtsc(void);
+extern void suite_thread_entry(void);
+/* Defined by a program that starts threads: what suite_thread_entry calls with %rdi. */
+void suite_thread_main(void *arg);
+
+/* The console: lines through device_write_inband. */
+void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_flush(void);
+/* %d %u %x %lx %lu %ld %s %c %%, optional 0-padding width (%08x). */
+int vformat(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* The name of a kern_return_t / mach_msg_return_t / MIG code, or its value in hex (in a
+ * rotating static buffer, valid for a few calls). */
+const char *kr_name(kern_return_t kr);
+/* mach_port_type_t as "send|receive|..." ("none" for 0); a rotating static buffer. */
+const char *type_name(mach_port_type_t type);
+/* A msgt_name as MACH_MSG_TYPE_* (or its number). */
+const char *msgt_name(unsigned name);
+
+/* Ends the run at once (after suite-end), as the end of suite_main does. */
+void suite_exit(void) __attribute__((noreturn));
+
+size_t strlen(const char *s);
+int memcmp(const void *a, const void *b, size_t n);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif
