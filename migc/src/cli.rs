@@ -51,6 +51,8 @@ pub struct Cli {
     pub ignored: Vec<(String, &'static str)>,
     pub help: bool,
     pub version: bool,
+    /// Running as the `migcom` alias: standard input is preprocessed text (set by `migcom.rs`).
+    pub migcom: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +78,9 @@ Usage: migc [OPTIONS] FILE...
        migc --check [--dialect D] [--target T] [-I DIR] [-D NAME[=VAL]] FILE...
 
 Reads MIG interface definitions (.defs) and writes C stubs, message-id lists and other
-outputs. A FILE of `-` reads standard input.
+outputs. A FILE of `-`, or no FILE, reads standard input. Called as `x86_64-gnu-migcom` (or
+any name ending in `migcom`), migc is GNU's compiler proper: preprocessed text on standard
+input, MIG flags only, no preprocessor.
 
 migc options:
       --check              preprocess, parse and check every FILE; write nothing

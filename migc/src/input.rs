@@ -18,9 +18,11 @@ pub enum Input {
 }
 
 /// The inputs of a run. With `-cc`, `-` is a preprocessor argument (as in GNU mig), so only the
-/// other names are inputs; without it, `-` is standard input.
+/// other names are inputs; without it, `-` is standard input. No input at all is standard
+/// input, as GNU's `migcom` reads it (`cpp ... | migc -user X -server Y -header Z`).
 pub fn inputs(cli: &Cli) -> Vec<Input> {
-    cli.files
+    let named: Vec<Input> = cli
+        .files
         .iter()
         .filter(|f| !(cli.cc.is_some() && f.as_str() == "-"))
         .map(|f| {
@@ -30,7 +32,12 @@ pub fn inputs(cli: &Cli) -> Vec<Input> {
                 Input::File(f.clone())
             }
         })
-        .collect()
+        .collect();
+    if named.is_empty() {
+        vec![Input::Stdin]
+    } else {
+        named
+    }
 }
 
 fn pp_options(cli: &Cli, session: &Session, mode: PpMode) -> PpOptions {
@@ -81,7 +88,13 @@ pub fn parse(cli: &Cli, session: &Session, input: &Input) -> Parsed {
                         mig_frontend::io_reason(&e)
                     )
                 });
-            ("<stdin>".to_string(), r, PpMode::Full)
+            // The migcom alias never preprocesses: its input is `cpp` output already.
+            let mode = if cli.migcom {
+                PpMode::Preprocessed
+            } else {
+                PpMode::Full
+            };
+            ("<stdin>".to_string(), r, mode)
         }
         (None, Input::File(f)) => {
             let opts = FrontendOptions {

@@ -1,9 +1,16 @@
 //! `migc`: the command. Flags in, front end, IR, back ends, files out. No compiler logic of
 //! its own: everything it does is a call into the compiler crates.
+//!
+//! The command is a library with one entry, [`main`], so that its names (`migc`, GNU's driver
+//! name `x86_64-gnu-mig`, GNU's compiler-proper name `x86_64-gnu-migcom`) are thin binaries
+//! over one compiled crate. It is not an API for other programs: use the compiler crates.
+
+#![forbid(unsafe_code)]
 
 mod cli;
 mod fmt;
 mod input;
+mod migcom;
 mod outputs;
 mod stubs;
 
@@ -21,11 +28,42 @@ const EXIT_ERRORS: u8 = 1;
 /// Exit status for a usage error.
 const EXIT_USAGE: u8 = 2;
 
-fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("fmt") {
+/// Which command the process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `migc` / `x86_64-gnu-mig`: GNU's `mig` driver (preprocessor included).
+    Driver,
+    /// `x86_64-gnu-migcom`: GNU's compiler proper. Reads preprocessed text on standard input,
+    /// never runs a preprocessor, and refuses preprocessor flags as `migcom` does.
+    Migcom,
+}
+
+impl Mode {
+    /// The mode a program name asks for: a name ending in `migcom` (a symlink or copy named
+    /// like GNU's `x86_64-gnu-migcom`) is the compiler proper, anything else the driver.
+    pub fn from_program_name(argv0: &str) -> Mode {
+        let name = std::path::Path::new(argv0)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with("migcom") {
+            Mode::Migcom
+        } else {
+            Mode::Driver
+        }
+    }
+}
+
+/// The whole command: reads `std::env::args()` and returns the exit status.
+pub fn main(mode: Mode) -> ExitCode {
+    if mode == Mode::Driver && std::env::args().nth(1).as_deref() == Some("fmt") {
         return fmt::main(std::env::args().skip(2));
     }
-    let cli = match cli::parse_args(std::env::args().skip(1)) {
+    let parsed = cli::parse_args(std::env::args().skip(1)).and_then(|cli| match mode {
+        Mode::Driver => Ok(cli),
+        Mode::Migcom => migcom::restrict(cli),
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             eprintln!("migc: error: {e}");
@@ -129,9 +167,6 @@ fn run(cli: &Cli) -> Result<u8, String> {
         );
     }
     let inputs = input::inputs(cli);
-    if inputs.is_empty() {
-        return Err("no input files".to_string());
-    }
     let mut failed = false;
     for inp in inputs {
         let parsed = input::parse(cli, &session, &inp);
@@ -144,4 +179,20 @@ fn run(cli: &Cli) -> Result<u8, String> {
         }
     }
     Ok(if failed { EXIT_ERRORS } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mode;
+
+    #[test]
+    fn program_name_selects_the_mode() {
+        assert_eq!(
+            Mode::from_program_name("/usr/lib/mig/x86_64-gnu-migcom"),
+            Mode::Migcom
+        );
+        assert_eq!(Mode::from_program_name("migcom"), Mode::Migcom);
+        assert_eq!(Mode::from_program_name("target/debug/migc"), Mode::Driver);
+        assert_eq!(Mode::from_program_name("x86_64-gnu-mig"), Mode::Driver);
+    }
 }
