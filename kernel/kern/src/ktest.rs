@@ -1,7 +1,8 @@
 //! The in-kernel test runner (`cargo xtask test`): kernel tests, then every user program
 //! of the boot modules, judged against its expected [`Outcome`].
 //!
-//! Transcript protocol (one line each, read by the host runner):
+//! Transcript protocol (one line each, read by the host runner): first
+//! `[test] plan N: NAME...` (every test this run declares, see [`KERNEL_TESTS`]), then per test
 //! `[test] begin NAME`, then `[test] ok NAME` or `[test] FAIL NAME: reason`, and at the end
 //! `[test] done: N passed, M failed`. The kernel then exits QEMU through `isa-debug-exit`
 //! with 0x10 (all passed) or 0x11.
@@ -21,6 +22,9 @@ use mach_r_mm::paging::{self, Flags, PageSize};
 use mach_r_mm::PAGE_SIZE;
 
 type TestResult = Result<(), String>;
+
+/// A kernel test: its name in the transcript and its body.
+type KernelTest = (&'static str, fn(&BootInfo) -> TestResult);
 
 fn check(cond: bool, what: &str) -> TestResult {
     if cond {
@@ -281,22 +285,41 @@ fn heap_in_use() -> TestResult {
     check(used2 == used0, "heap not returned after drop")
 }
 
+/// Ticks counted against the TSC, whose rate is measured on PIT channel 2 (an independent
+/// counter, not the tick's device when the LAPIC drives it). The period must lie within
+/// [0.5, 2] times 1/HZ: wide enough for TCG on a loaded host (a late or coalesced tick only
+/// lengthens it), narrow enough to catch a wrong divisor or calibration.
 fn timer_ticks() -> TestResult {
+    const MEASURED: u64 = 10;
+    const CALIBRATION_MS: u64 = 50;
     kprintln!(
         "  source {:?}, lapic count per tick {}",
         crate::timer_source(),
         timer::apic_count_per_tick()
     );
-    let start = TICKS.load(core::sync::atomic::Ordering::Relaxed);
-    while TICKS.load(core::sync::atomic::Ordering::Relaxed) < start + 5 {
+    let tsc0 = cpu::rdtsc();
+    timer::pit_wait_ms(CALIBRATION_MS);
+    let tsc_per_ms = (cpu::rdtsc() - tsc0) / CALIBRATION_MS;
+    check(tsc_per_ms > 0, "the TSC does not advance")?;
+    let ticks = || TICKS.load(core::sync::atomic::Ordering::Relaxed);
+    let edge = ticks();
+    while ticks() == edge {
         cpu::enable_and_halt();
     }
+    let (start, tsc_start) = (ticks(), cpu::rdtsc());
+    while ticks() < start + MEASURED {
+        cpu::enable_and_halt();
+    }
+    let (end, tsc_end) = (ticks(), cpu::rdtsc());
+    let period_us = (tsc_end - tsc_start) * 1000 / tsc_per_ms / (end - start);
+    let nominal_us = 1_000_000 / timer::HZ;
     kprintln!(
-        "  observed ticks {} -> {}",
-        start,
-        TICKS.load(core::sync::atomic::Ordering::Relaxed)
+        "  ticks {start} -> {end}: {period_us} us per tick (nominal {nominal_us} us), TSC {tsc_per_ms} per ms"
     );
-    Ok(())
+    check(
+        period_us >= nominal_us / 2 && period_us <= nominal_us * 2,
+        &format!("tick period {period_us} us, expected {nominal_us} us within [0.5, 2] times"),
+    )
 }
 
 fn sse_across_interrupts() -> TestResult {
@@ -520,18 +543,38 @@ fn run_one(name: &str, passed: &mut u32, failed: &mut u32, f: impl FnOnce() -> T
     }
 }
 
+/// The kernel tests, in the order they run. A kernel test is declared by a line here and
+/// nowhere else; a user test by a line in [`EXPECT`] (and its program in xtask's list).
+/// [`run`] announces every declared test in the `[test] plan` line before running any, and
+/// `cargo xtask test` fails a run whose results differ from that plan.
+const KERNEL_TESTS: &[KernelTest] = &[
+    ("boot_info", boot_info),
+    ("frame_allocator", frames),
+    ("paging_map_unmap", |_| paging_map_unmap()),
+    ("kernel_write_protection", |_| kernel_write_protection()),
+    ("heap", |_| heap_in_use()),
+    ("timer_ticks", |_| timer_ticks()),
+    ("sse_across_interrupts", |_| sse_across_interrupts()),
+    ("kernel_breakpoint", |_| breakpoint()),
+];
+
 /// Runs every test and exits QEMU.
 pub fn run(bi: &BootInfo, programs: &[Program]) -> ! {
+    // User tests: one per expectation, then one per boot module without an expectation,
+    // which fails (a module nobody judges is a test nobody runs).
+    let unexpected: Vec<&Program> = programs
+        .iter()
+        .filter(|p| !EXPECT.iter().any(|e| e.name == p.name))
+        .collect();
+    let mut plan: Vec<String> = KERNEL_TESTS.iter().map(|(n, _)| String::from(*n)).collect();
+    plan.extend(EXPECT.iter().map(|e| format!("user_{}", e.name)));
+    plan.extend(unexpected.iter().map(|p| format!("user_{}", p.name)));
+    kprintln!("[test] plan {}: {}", plan.len(), plan.join(" "));
     let (mut passed, mut failed) = (0, 0);
     let (p, f) = (&mut passed, &mut failed);
-    run_one("boot_info", p, f, || boot_info(bi));
-    run_one("frame_allocator", p, f, || frames(bi));
-    run_one("paging_map_unmap", p, f, paging_map_unmap);
-    run_one("kernel_write_protection", p, f, kernel_write_protection);
-    run_one("heap", p, f, heap_in_use);
-    run_one("timer_ticks", p, f, timer_ticks);
-    run_one("sse_across_interrupts", p, f, sse_across_interrupts);
-    run_one("kernel_breakpoint", p, f, breakpoint);
+    for (name, test) in KERNEL_TESTS {
+        run_one(name, p, f, || test(bi));
+    }
     for e in EXPECT {
         let name = format!("user_{}", e.name);
         match programs.iter().find(|p| p.name == e.name) {
@@ -541,14 +584,13 @@ pub fn run(bi: &BootInfo, programs: &[Program]) -> ! {
             }),
         }
     }
-    for prog in programs
-        .iter()
-        .filter(|p| !EXPECT.iter().any(|e| e.name == p.name))
-    {
-        kprintln!(
-            "[test] note: module {} has no expectation and was not run",
-            prog.name
-        );
+    for prog in unexpected {
+        run_one(&format!("user_{}", prog.name), p, f, || {
+            Err(format!(
+                "boot module {} has no expectation in ktest::EXPECT (not run)",
+                prog.name
+            ))
+        });
     }
     kprintln!("[test] guest tsc at end {}", cpu::rdtsc());
     kprintln!("[test] done: {passed} passed, {failed} failed");

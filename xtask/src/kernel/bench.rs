@@ -20,7 +20,7 @@ pub fn run() -> Result<(), String> {
     for _ in 0..3 {
         let r = Qemu::pvh(&a.kernel, &a.test_tar, TEST_CMDLINE)
             .run(Duration::from_secs(super::qemu::TEST_TIMEOUT_SECS))?;
-        let v = judge(&r, "pvh");
+        let v = judge(&r, "pvh", &a.test_programs);
         if !v.problems.is_empty() || v.tests.iter().any(|t| !t.passed) {
             return Err(format!(
                 "the test boot failed during the benchmark: {:?}",

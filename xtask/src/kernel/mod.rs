@@ -157,6 +157,8 @@ pub struct Artifacts {
     pub kernel: PathBuf,
     /// ustar archive of the test programs (all but the benchmarks).
     pub test_tar: PathBuf,
+    /// The names of the programs in `test_tar`.
+    pub test_programs: Vec<String>,
     /// ustar archive of the benchmark programs.
     pub bench_tar: PathBuf,
 }
@@ -181,6 +183,7 @@ pub fn build_all() -> Result<Artifacts, String> {
     Ok(Artifacts {
         kernel,
         test_tar,
+        test_programs: tests.into_iter().map(|(n, _)| n).collect(),
         bench_tar,
     })
 }
@@ -220,9 +223,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// `cargo xtask test`: the suite via `via`; for PVH a second boot with the PIT fallback tick.
 pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
     let a = build_all()?;
-    let mut failed = test_boot(&a, &via, TEST_CMDLINE, verbose)?;
+    let (mut failed, plan) = test_boot(&a, &via, TEST_CMDLINE, verbose)?;
     if via == BootVia::Pvh {
-        failed += test_boot(&a, &via, &format!("{TEST_CMDLINE} timer=pit"), verbose)?;
+        let (f, pit_plan) = test_boot(&a, &via, &format!("{TEST_CMDLINE} timer=pit"), verbose)?;
+        failed += f;
+        if pit_plan != plan {
+            println!("problem: the two boots declared different tests: {plan:?} and {pit_plan:?}");
+            failed += 1;
+        }
     }
     if failed == 0 {
         Ok(())
@@ -231,8 +239,42 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
     }
 }
 
-/// One test boot; returns the number of failures (tests and whole-run problems).
-fn test_boot(a: &Artifacts, via: &BootVia, cmdline: &str, verbose: bool) -> Result<usize, String> {
+/// Where test jobs write their results for `scripts/test.sh`'s summary (`target/test-results`).
+pub fn results_dir() -> PathBuf {
+    root().join("target").join("test-results")
+}
+
+/// Writes `target/test-results/kernel-TAG.txt` in `scripts/test.sh`'s format: one line per
+/// test, `pass NAME` or `fail NAME REASON`, whole-run problems as failures of `NAME::run`.
+fn write_results(tag: &str, verdict: &qemu::Verdict) -> Result<(), String> {
+    let dir = results_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut out = String::new();
+    for t in &verdict.tests {
+        if t.passed {
+            out.push_str(&format!("pass kernel[{tag}]::{}\n", t.name));
+        } else {
+            out.push_str(&format!("fail kernel[{tag}]::{} {}\n", t.name, t.detail));
+        }
+    }
+    for p in &verdict.problems {
+        out.push_str(&format!("fail kernel[{tag}]::run {p}\n"));
+    }
+    if verdict.tests.is_empty() && verdict.problems.is_empty() {
+        out.push_str(&format!("fail kernel[{tag}]::run no test ran\n"));
+    }
+    let file = dir.join(format!("kernel-{tag}.txt"));
+    std::fs::write(&file, out).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// One test boot; returns the number of failures (tests and whole-run problems) and the
+/// tests the kernel declared.
+fn test_boot(
+    a: &Artifacts,
+    via: &BootVia,
+    cmdline: &str,
+    verbose: bool,
+) -> Result<(usize, Vec<String>), String> {
     let (mut q, protocol) = match via {
         BootVia::Pvh => (qemu::Qemu::pvh(&a.kernel, &a.test_tar, cmdline), "pvh"),
         BootVia::Grub => {
@@ -261,7 +303,8 @@ fn test_boot(a: &Artifacts, via: &BootVia, cmdline: &str, verbose: bool) -> Resu
     };
     let log = out_dir().join(format!("serial-{tag}.log"));
     std::fs::write(&log, &result.transcript).map_err(|e| format!("{}: {e}", log.display()))?;
-    let verdict = qemu::judge(&result, protocol);
+    let verdict = qemu::judge(&result, protocol, &a.test_programs);
+    write_results(&tag, &verdict)?;
     for t in &verdict.tests {
         let status = if t.passed {
             "ok".to_string()
@@ -289,7 +332,7 @@ fn test_boot(a: &Artifacts, via: &BootVia, cmdline: &str, verbose: bool) -> Resu
     if failed != 0 && !verbose {
         eprintln!("--- serial transcript ---\n{}", result.transcript);
     }
-    Ok(failed)
+    Ok((failed, verdict.plan))
 }
 
 /// `cargo xtask iso`.

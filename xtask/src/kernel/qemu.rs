@@ -239,12 +239,20 @@ pub struct TestVerdict {
 pub struct Verdict {
     /// Per-test results, in transcript order.
     pub tests: Vec<TestVerdict>,
-    /// Whole-run problems (wrong first line, crash, timeout, exit status).
+    /// Whole-run problems (wrong first line, crash, timeout, exit status, results that
+    /// differ from the plan).
     pub problems: Vec<String>,
+    /// The tests the kernel declared in its `[test] plan` line.
+    pub plan: Vec<String>,
 }
 
-/// Judges a test transcript booted via `protocol`.
-pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
+/// Judges a test transcript booted via `protocol` with the user programs `modules` (archive
+/// names) as boot modules.
+///
+/// Beyond each test's own line, the run must match the kernel's `[test] plan`: every
+/// declared test has exactly one result, nothing outside the plan ran, and every module has
+/// its `user_NAME` test in the plan. A test that vanishes is a failure, not one fewer line.
+pub fn judge(r: &RunResult, protocol: &str, modules: &[String]) -> Verdict {
     let mut v = Verdict::default();
     let lines: Vec<String> = r
         .transcript
@@ -262,8 +270,19 @@ pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
     }
     let mut open: Option<String> = None;
     let mut done = None;
+    let mut plans = 0;
     for l in &lines {
-        if let Some(name) = l.strip_prefix("[test] begin ") {
+        if let Some(rest) = l.strip_prefix("[test] plan ") {
+            plans += 1;
+            let (count, names) = rest.split_once(": ").unwrap_or((rest, ""));
+            v.plan = names.split_whitespace().map(str::to_string).collect();
+            if count.trim().parse::<usize>() != Ok(v.plan.len()) {
+                v.problems.push(format!(
+                    "plan announces {count} tests and names {}",
+                    v.plan.len()
+                ));
+            }
+        } else if let Some(name) = l.strip_prefix("[test] begin ") {
             if let Some(prev) = open.take() {
                 v.tests.push(TestVerdict {
                     name: prev,
@@ -305,6 +324,7 @@ pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
             detail: "did not finish (crash or hang)".into(),
         });
     }
+    check_plan(&mut v, plans, modules);
     let passed = v.tests.iter().filter(|t| t.passed).count();
     let failed = v.tests.len() - passed;
     match done {
@@ -324,6 +344,38 @@ pub fn judge(r: &RunResult, protocol: &str) -> Verdict {
         ));
     }
     v
+}
+
+/// Compares the results with the plan (`plans`: how many plan lines were seen).
+fn check_plan(v: &mut Verdict, plans: usize, modules: &[String]) {
+    if plans != 1 {
+        v.problems
+            .push(format!("{plans} `[test] plan` lines, expected exactly one"));
+    }
+    for name in &v.plan {
+        match v.tests.iter().filter(|t| t.name == *name).count() {
+            1 => {}
+            0 => v
+                .problems
+                .push(format!("declared test {name} has no result")),
+            n => v
+                .problems
+                .push(format!("declared test {name} has {n} results")),
+        }
+    }
+    for t in &v.tests {
+        if !v.plan.contains(&t.name) {
+            v.problems
+                .push(format!("test {} ran but is not in the plan", t.name));
+        }
+    }
+    for m in modules {
+        let name = format!("user_{m}");
+        if !v.plan.contains(&name) {
+            v.problems
+                .push(format!("boot module {m} has no test {name} in the plan"));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -346,9 +398,13 @@ mod tests {
         " booted via pvh\r\n"
     );
 
+    fn judge(r: &RunResult, protocol: &str) -> Verdict {
+        super::judge(r, protocol, &[])
+    }
+
     #[test]
     fn a_clean_run_passes() {
-        let t = format!("{FIRST}[test] begin a\n[test] ok a\n[test] begin b\n[test] ok b\n[test] done: 2 passed, 0 failed\n");
+        let t = format!("{FIRST}[test] plan 2: a b\n[test] begin a\n[test] ok a\n[test] begin b\n[test] ok b\n[test] done: 2 passed, 0 failed\n");
         let v = judge(&result(&t, EXIT_PASS), "pvh");
         assert!(v.problems.is_empty(), "{:?}", v.problems);
         assert_eq!(v.tests.len(), 2);
@@ -358,20 +414,57 @@ mod tests {
     #[test]
     fn crashes_failures_and_lies_are_caught() {
         let t =
-            format!("{FIRST}[test] begin a\n[test] FAIL a: broken\n[test] begin b\n[panic] oops\n");
+            format!("{FIRST}[test] plan 2: a b\n[test] begin a\n[test] FAIL a: broken\n[test] begin b\n[panic] oops\n");
         let v = judge(&result(&t, EXIT_FAIL), "pvh");
         assert_eq!(v.tests.len(), 2);
         assert!(!v.tests[0].passed && v.tests[0].detail == "broken");
         assert!(!v.tests[1].passed);
         assert!(v.problems.iter().any(|p| p.contains("panic")));
         assert!(v.problems.iter().any(|p| p.contains("no `[test] done`")));
-        let lie = format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 5 passed, 0 failed\n");
+        let lie = format!(
+            "{FIRST}[test] plan 1: a\n[test] begin a\n[test] ok a\n[test] done: 5 passed, 0 failed\n"
+        );
         assert!(!judge(&result(&lie, EXIT_PASS), "pvh").problems.is_empty());
         let wrong_exit =
-            format!("{FIRST}[test] begin a\n[test] ok a\n[test] done: 1 passed, 0 failed\n");
+            format!("{FIRST}[test] plan 1: a\n[test] begin a\n[test] ok a\n[test] done: 1 passed, 0 failed\n");
         assert!(!judge(&result(&wrong_exit, 0), "pvh").problems.is_empty());
         assert!(!judge(&result(&wrong_exit, EXIT_PASS), "multiboot2")
             .problems
             .is_empty());
+    }
+
+    #[test]
+    fn results_must_match_the_plan() {
+        let ok = |plan: &str, body: &str| {
+            let t = format!("{FIRST}{plan}{body}[test] done: 2 passed, 0 failed\n");
+            super::judge(&result(&t, EXIT_PASS), "pvh", &["x".to_string()]).problems
+        };
+        let run = "[test] begin a\n[test] ok a\n[test] begin user_x\n[test] ok user_x\n";
+        assert!(ok("[test] plan 2: a user_x\n", run).is_empty());
+        // A declared test that never ran.
+        let p = ok("[test] plan 3: a b user_x\n", run);
+        assert!(
+            p.iter()
+                .any(|p| p.contains("declared test b has no result")),
+            "{p:?}"
+        );
+        // A test outside the plan, and a module without its test.
+        let p = ok("[test] plan 1: a\n", run);
+        assert!(
+            p.iter()
+                .any(|p| p.contains("user_x ran but is not in the plan")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|p| p.contains("boot module x has no test")),
+            "{p:?}"
+        );
+        // No plan at all, or a count that disagrees with the names.
+        assert!(ok("", run)
+            .iter()
+            .any(|p| p.contains("0 `[test] plan` lines")));
+        assert!(ok("[test] plan 3: a user_x\n", run)
+            .iter()
+            .any(|p| p.contains("announces 3 tests")));
     }
 }

@@ -44,10 +44,12 @@ fn pic_init(unmask: u16) {
     }
 }
 
-/// Busy-waits `ms` milliseconds (at most 50) on PIT channel 2.
-fn pit_wait_ms(ms: u64) {
+/// Busy-waits `ms` milliseconds (at most 50) on PIT channel 2 (also the independent clock
+/// of `ktest`'s `timer_ticks`).
+pub fn pit_wait_ms(ms: u64) {
     let count = PIT_HZ * ms / 1000;
-    // SAFETY: PIT channel 2 and its gate in port 0x61 are used only here, during boot.
+    // SAFETY: PIT channel 2 and its gate in port 0x61 are used only here (boot calibration,
+    // then the single-threaded test runner), so nothing else programs them meanwhile.
     unsafe {
         let gate = inb(0x61);
         outb(0x61, (gate & !0x02) | 0x01);
