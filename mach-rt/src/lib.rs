@@ -10,7 +10,10 @@
 //!   ([`FixedString`]) and the plain element types ([`Scalar`]);
 //! - [`error`]: `kern_return_t`, `mach_msg` and MIG codes as one error type, [`Error`];
 //! - [`transport`]: the [`Transport`] trait that abstracts `mach_msg` and the reply port, so
-//!   the same stubs run on GNU Mach, on Mach_R and in-process in tests.
+//!   the same stubs run on GNU Mach, on Mach_R and in-process in tests;
+//! - [`kernel`]: kernel mode, for the server stubs of a `KernelServer` subsystem run by a
+//!   kernel over requests in its own IPC space ([`KernelRequest`], out-of-line data as opaque
+//!   [`OolToken`]s): nothing there dereferences an address, so a kernel needs no `unsafe`.
 //!
 //! # Unsafe code
 //! The crate denies unsafe code except in two places, each block with a `// SAFETY:` note:
@@ -25,12 +28,14 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod kernel;
 pub mod msg;
 pub mod ool;
 pub mod port;
 pub mod transport;
 
 pub use error::{Error, KernReturn};
+pub use kernel::{DynamicIn, DynamicOut, KernelRequest, OolToken};
 pub use msg::{Header, MsgBuf, PortSlot, Reader, TypeDesc, Writer};
 pub use ool::{Dynamic, FixedString, OolBuffer, OolData, Scalar};
 pub use port::{Poly, PolyPorts, PortName, ReceiveRight, SendOnceRight, SendRight};

@@ -59,8 +59,13 @@ fn scalars_or_ports(d: &Datum<'_>) -> &'static str {
 pub(crate) enum DynamicSrc {
     /// A slice: out of line when longer than the inline maximum.
     Slice(String),
-    /// An `rt::Dynamic<E>` with the buffer its inline variant counts in.
-    Choice { value: String, buffer: String },
+    /// An `rt::Dynamic<E>` (`rt::DynamicOut<E>` in kernel mode, whose out-of-line variant is
+    /// a token, never read) with the buffer its inline variant counts in.
+    Choice {
+        value: String,
+        buffer: String,
+        kernel: bool,
+    },
 }
 
 /// Writes datum `d` (the value `src`) of message structure `msg`. `desc` is the descriptor
@@ -227,20 +232,33 @@ pub(crate) fn write_dynamic(
             o.line(format!("mig_delta = {};", t.c.pointer.size));
             o.line("} else {");
         }
-        DynamicSrc::Choice { value, buffer } => {
+        DynamicSrc::Choice {
+            value,
+            buffer,
+            kernel,
+        } => {
+            let (ty, addr) = if *kernel {
+                ("rt::DynamicOut", "token")
+            } else {
+                ("rt::Dynamic", "address")
+            };
             o.line(format!("let mig_v = {value};"));
             o.line("let mig_s = match &mig_v {");
             o.line(format!(
-                "rt::Dynamic::Inline(n) => {{ let n = (*n).min({buffer}.len()).min({max}); &{buffer}[..n] }}"
+                "{ty}::Inline(n) => {{ let n = (*n).min({buffer}.len()).min({max}); &{buffer}[..n] }}"
             ));
-            o.line("rt::Dynamic::OutOfLine(b) => b.as_slice(),");
+            if *kernel {
+                o.line(format!("{ty}::OutOfLine(_) => &[],"));
+            } else {
+                o.line(format!("{ty}::OutOfLine(b) => b.as_slice(),"));
+            }
             o.line("};");
-            o.line("if let rt::Dynamic::OutOfLine(b) = &mig_v {");
+            o.line(format!("if let {ty}::OutOfLine(b) = &mig_v {{"));
             o.line(format!(
                 "mig_w.desc({od}, {ool_desc}.with_number({}));",
                 number("b.len()")
             ));
-            o.line(format!("mig_w.u64({off}, b.address());"));
+            o.line(format!("mig_w.u64({off}, b.{addr}());"));
             o.line("mig_complex = true;");
             o.line(format!("mig_delta = {};", t.c.pointer.size));
             o.line("} else {");
@@ -259,9 +277,16 @@ pub(crate) fn write_dynamic(
         padded(t, d.elem_bytes.max(1), "mig_s.len()")
     ));
     o.line("}");
-    if let DynamicSrc::Choice { .. } = src {
+    if let DynamicSrc::Choice { kernel, .. } = src {
         // An out-of-line reply buffer is given away with the message.
-        o.line("if let rt::Dynamic::OutOfLine(b) = mig_v { let _ = b.into_raw(); }");
+        let ty = if *kernel {
+            "rt::DynamicOut"
+        } else {
+            "rt::Dynamic"
+        };
+        o.line(format!(
+            "if let {ty}::OutOfLine(b) = mig_v {{ let _ = b.into_raw(); }}"
+        ));
     }
     o.line("mig_size += mig_delta as u32;");
     if more {

@@ -1,6 +1,12 @@
 //! The `server` module: the `Server` trait (one method per routine, answering
 //! `MIG_EOPNOTSUPP` by default), one checking stub per routine and the `dispatch` function,
 //! which validate requests as strictly as GNU MIG's server stubs and demux.
+//!
+//! The server of a `KernelServer` subsystem is in kernel mode (`mach_rt::kernel`): `dispatch`
+//! takes a `rt::KernelRequest` (request bytes in the kernel's own IPC space, wrapped without
+//! `unsafe`), and out-of-line data in both directions is an opaque `rt::OolToken` that the
+//! kernel resolves (dynamic arrays: `rt::DynamicIn` in, `rt::DynamicOut` out). Messages and
+//! checks are the same in both modes.
 
 use mig_ir::{ArgumentKind, Count, Routine, Validated};
 
@@ -11,6 +17,31 @@ use crate::names::ident;
 use crate::sig::{buffer_type, out_type, received_port, server_out_type, server_sent_port};
 
 const RETCODE: usize = 40;
+
+/// The request type of the stubs: kernel mode for a `KernelServer` subsystem.
+fn request_type(v: &Validated) -> &'static str {
+    if v.module().subsystem.kernel_server {
+        "rt::KernelRequest<'_>"
+    } else {
+        "rt::Received<'_>"
+    }
+}
+
+/// The kernel-mode type of out-of-line and dynamic data (`reply`: what the method returns),
+/// or `None` when the user-mode type applies.
+fn kernel_type(v: &Validated, r: &Routine, i: usize, d: &Datum<'_>, reply: bool) -> Option<String> {
+    if !v.module().subsystem.kernel_server {
+        return None;
+    }
+    let module = v.module();
+    let e = element_type(module, module.ty(r.arguments[i].ty));
+    match d.shape {
+        Shape::Ool => Some(format!("rt::OolToken<{e}>")),
+        Shape::Dynamic { .. } if reply => Some(format!("rt::DynamicOut<{e}>")),
+        Shape::Dynamic { .. } => Some(format!("rt::DynamicIn<'_, {e}>")),
+        _ => None,
+    }
+}
 
 pub(crate) fn server_module(o: &mut Out, v: &Validated) {
     let m = v.module();
@@ -86,9 +117,10 @@ fn signature(v: &Validated, index: usize, r: &Routine) -> Sig {
                 }
             }
             ArgumentKind::MsgSeqno => Some("u32".to_string()),
-            ArgumentKind::In | ArgumentKind::InOut => req
-                .datum_of(i)
-                .map(|k| out_type(module, r, i, &req.data[k], true)),
+            ArgumentKind::In | ArgumentKind::InOut => req.datum_of(i).map(|k| {
+                kernel_type(v, r, i, &req.data[k], false)
+                    .unwrap_or_else(|| out_type(module, r, i, &req.data[k], true))
+            }),
             _ => None,
         };
         if let Some(p) = p {
@@ -108,7 +140,10 @@ fn signature(v: &Validated, index: usize, r: &Routine) -> Sig {
                         params.push(format!("{bname}: {b}"));
                         names.push(bname);
                     }
-                    rets.push(server_out_type(module, r, i, d));
+                    rets.push(
+                        kernel_type(v, r, i, d, true)
+                            .unwrap_or_else(|| server_out_type(module, r, i, d)),
+                    );
                 }
             }
         }
@@ -131,8 +166,9 @@ fn stub(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     let reply_used = rep.as_ref().is_some_and(|m| m.data.len() > 1);
     let req_used = !req.data.is_empty();
     o.line(format!(
-        "fn x_{}<S: Server + ?Sized>(mig_s: &mut S, mig_req: rt::Received<'_>, mig_reply: &mut [u8]) {{",
-        r.name
+        "fn x_{}<S: Server + ?Sized>(mig_s: &mut S, mig_req: {}, mig_reply: &mut [u8]) {{",
+        r.name,
+        request_type(v)
     ));
     match (req_used, reply_used) {
         (true, true) => o.line(format!("use super::messages::{m}::{{Request, Reply}};")),
@@ -276,7 +312,7 @@ fn read_request(
         );
         extract_server(o, v, r, ai, d);
         o.line("};");
-        if let Shape::Dynamic { .. } = d.shape {
+        if let (Shape::Dynamic { .. }, false) = (d.shape, module.subsystem.kernel_server) {
             o.line(format!(
                 "let in_{n}: &[{e}] = in_{n}.as_slice(&mig_ibuf_{n});",
                 n = a.name,
@@ -392,6 +428,20 @@ fn extract_server(o: &mut Out, v: &Validated, r: &Routine, ai: usize, d: &Datum<
             o.line("let mig_b = mig_rd.bytes(mig_off, mig_n - 1);");
             o.line("&mig_b[..mig_b.iter().position(|&c| c == 0).unwrap_or(mig_b.len())]");
         }
+        Shape::Dynamic { .. } if module.subsystem.kernel_server => {
+            o.line(format!(
+                "if !mig_d.inline() {{ rt::DynamicIn::OutOfLine(mig_req.ool::<{e}>(mig_off, mig_n)) }} else {{"
+            ));
+            o.line(format!(
+                "mig_rd.{copy}(mig_off, &mut mig_ibuf_{}[..mig_n]);",
+                a.name
+            ));
+            o.line(format!(
+                "rt::DynamicIn::Inline(&mig_ibuf_{}[..mig_n])",
+                a.name
+            ));
+            o.line("}");
+        }
         Shape::Dynamic { .. } => {
             o.line(format!(
                 "if !mig_d.inline() {{ rt::Dynamic::OutOfLine(mig_req.ool::<{e}>(mig_off, mig_n)) }} else {{"
@@ -419,6 +469,7 @@ fn fill_reply(
 ) {
     let module = v.module();
     let t = v.target();
+    let kernel = module.subsystem.kernel_server;
     let mm = if rep.variable { "mut " } else { "" };
     o.line(format!("let {mm}mig_size: u32 = {};", rep.fixed_size));
     if rep.runtime_complex() {
@@ -451,6 +502,7 @@ fn fill_reply(
                     &DynamicSrc::Choice {
                         value: out.clone(),
                         buffer: format!("mig_obuf_{}[..{cap}]", a.name),
+                        kernel,
                     },
                     dealloc_ool,
                     more,
@@ -464,7 +516,7 @@ fn fill_reply(
                     "Reply",
                     rep.variable,
                     &desc,
-                    &format!("{out}.address()"),
+                    &format!("{out}.{}()", if kernel { "token" } else { "address" }),
                     &format!("{out}.len()"),
                     None,
                     counted,
@@ -506,7 +558,7 @@ fn dispatch(o: &mut Out, v: &Validated) {
         m.subsystem.name,
         base as u64 + slots as u64 - 1
     ));
-    o.line("pub fn dispatch<S: Server + ?Sized>(server: &mut S, request: rt::Received<'_>, reply: &mut [u8]) -> bool {");
+    o.line(format!("pub fn dispatch<S: Server + ?Sized>(server: &mut S, request: {}, reply: &mut [u8]) -> bool {{", request_type(v)));
     o.line("let mig_h = request.reader().header();");
     o.line("{");
     o.line("let mut mig_w = rt::Writer::new(reply);");
