@@ -1,4 +1,6 @@
-//! Boot information for Mach_R: one structure that every boot path (Limine, PVH, Multiboot2) fills.
+//! Boot information for Mach_R: one structure that every boot path (Limine, PVH, Multiboot v1
+//! and v2) fills, and GNU Mach's bootstrap conventions ([`bootstrap`]: module strings, the
+//! initial user stack).
 //!
 //! The kernel copies what the boot loader handed over into a [`BootInfo`] before it
 //! allocates a single frame, so nothing points into loader memory afterwards except
@@ -13,7 +15,9 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod bootstrap;
 pub mod cmdline;
+pub mod multiboot1;
 pub mod multiboot2;
 pub mod pvh;
 
@@ -23,8 +27,9 @@ pub const MAX_REGIONS: usize = 128;
 pub const MAX_MODULES: usize = 16;
 /// Maximum length of the kernel command line kept (longer ones are truncated).
 pub const MAX_CMDLINE: usize = 256;
-/// Maximum length of a module's string (its path or command line).
-pub const MAX_MODULE_NAME: usize = 64;
+/// Maximum length of a module's string (its path or command line, such as GNU Mach's
+/// `prog --host-priv-port=${host-port} ... $(task-create) $(task-resume)`).
+pub const MAX_MODULE_NAME: usize = 256;
 
 /// Read access to physical memory, as the boot structures are addressed physically.
 pub trait PhysMemory {
@@ -70,6 +75,9 @@ pub enum BootProtocol {
     Pvh,
     /// Multiboot2 (GRUB): 32-bit entry, tag list.
     Multiboot2,
+    /// Multiboot v1 (QEMU's `-kernel` loader, as it boots GNU Mach; GRUB's `multiboot`):
+    /// 32-bit entry, information structure.
+    Multiboot1,
 }
 
 impl BootProtocol {
@@ -79,6 +87,7 @@ impl BootProtocol {
             BootProtocol::Limine => "limine",
             BootProtocol::Pvh => "pvh",
             BootProtocol::Multiboot2 => "multiboot2",
+            BootProtocol::Multiboot1 => "multiboot",
         }
     }
 }
@@ -137,6 +146,7 @@ pub struct Module {
     pub len: u64,
     name: [u8; MAX_MODULE_NAME],
     name_len: usize,
+    truncated: bool,
 }
 
 impl Module {
@@ -145,6 +155,7 @@ impl Module {
         len: 0,
         name: [0; MAX_MODULE_NAME],
         name_len: 0,
+        truncated: false,
     };
 
     /// Creates a module record; the name is truncated to [`MAX_MODULE_NAME`] bytes.
@@ -157,12 +168,18 @@ impl Module {
         let n = name.len().min(MAX_MODULE_NAME);
         m.name[..n].copy_from_slice(&name[..n]);
         m.name_len = n;
+        m.truncated = name.len() > MAX_MODULE_NAME;
         m
     }
 
     /// The module's string (path or command line given by the loader).
     pub fn name(&self) -> &[u8] {
         &self.name[..self.name_len]
+    }
+
+    /// Whether the loader's string was longer than [`MAX_MODULE_NAME`] and was cut.
+    pub fn name_truncated(&self) -> bool {
+        self.truncated
     }
 }
 
@@ -358,8 +375,10 @@ mod tests {
         assert_eq!(bi.usable_top(), MAX_REGIONS as u64 * 4096);
         bi.set_cmdline(&[b'x'; 300]);
         assert_eq!(bi.cmdline().len(), MAX_CMDLINE);
-        let m = Module::new(1, 2, &[b'n'; 100]);
+        let m = Module::new(1, 2, &[b'n'; MAX_MODULE_NAME + 1]);
         assert_eq!(m.name().len(), MAX_MODULE_NAME);
+        assert!(m.name_truncated());
+        assert!(!Module::new(1, 2, &[b'n'; MAX_MODULE_NAME]).name_truncated());
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn parse(mem: &impl PhysMemory, mbi: u64) -> Result<BootInfo, BootInfoError>
                 if mod_end < start {
                     return Err(BootInfoError::BadLength(tag));
                 }
-                let mut name = [0u8; crate::MAX_MODULE_NAME];
+                let mut name = [0u8; crate::MAX_MODULE_NAME + 1];
                 let max = ((size - 16) as usize).min(name.len());
                 let n = mem.read_cstr(tag + 16, &mut name[..max]).unwrap_or(0);
                 bi.push_module(Module::new(start, mod_end - start, &name[..n]));

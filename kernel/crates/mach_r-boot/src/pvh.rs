@@ -68,7 +68,7 @@ pub fn parse(mem: &impl PhysMemory, start_info: u64) -> Result<BootInfo, BootInf
         let paddr = mem.read_u64(e).ok_or(BootInfoError::Unreadable(e))?;
         let size = mem.read_u64(e + 8).ok_or(BootInfoError::Unreadable(e))?;
         let name_paddr = mem.read_u64(e + 16).ok_or(BootInfoError::Unreadable(e))?;
-        let mut name = [0u8; crate::MAX_MODULE_NAME];
+        let mut name = [0u8; crate::MAX_MODULE_NAME + 1];
         let n = if name_paddr != 0 {
             mem.read_cstr(name_paddr, &mut name).unwrap_or(0)
         } else {
