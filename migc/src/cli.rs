@@ -16,6 +16,12 @@ pub struct Cli {
     pub output: Option<PathBuf>,
     pub include_dirs: Vec<PathBuf>,
     pub system_dirs: Vec<PathBuf>,
+    /// `-idirafter DIR`: searched after the system directories.
+    pub after_dirs: Vec<PathBuf>,
+    /// `-nostdinc`: no standard system directories.
+    pub nostdinc: bool,
+    /// `--sysroot DIR`: the root of the standard system directories.
+    pub sysroot: Option<PathBuf>,
     /// `-D`/`-U` in command-line order: (name, value) or (name, None) for `-U`.
     pub macros: Vec<MacroArg>,
     pub imacros: Vec<PathBuf>,
@@ -105,7 +111,7 @@ GNU mig options:
   -subrprefix P            prefix for runtime calls (mach_msg, mig_get_reply_port, ...)
   -s, -S                   symbol table in the server on / off
   -q, -Q                   warnings off / on
-  -v, -V                   verbose / silent
+  -v, -V                   verbose (print the include search list) / silent
   -MD                      write a make dependency file <base>.d
   -cc PROG                 preprocess with PROG instead of the built-in preprocessor
   -migcom PATH             accepted and ignored (migc has no separate compiler pass)
@@ -114,6 +120,10 @@ GNU mig options:
 Preprocessor options:
   -I DIR, -IDIR            add DIR to the include search path
   -isystem DIR             add DIR to the system include search path
+  -idirafter DIR           add DIR after the standard system directories
+  -nostdinc                do not search the standard system directories (those of `$CC -E`,
+                           default gcc: /usr/local/include, the multiarch folder, /usr/include)
+  --sysroot DIR            look for the standard system directories under DIR
   -D NAME[=VAL]            define a macro
   -U NAME                  undefine a macro
   -imacros FILE            read macros from FILE
@@ -180,6 +190,21 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, CliErr
                 cli.cpp_args.extend(["-isystem".to_string(), v.clone()]);
                 cli.system_dirs.push(v.into());
             }
+            "-idirafter" => {
+                let v = value("-idirafter")?;
+                cli.cpp_args.extend(["-idirafter".to_string(), v.clone()]);
+                cli.after_dirs.push(v.into());
+            }
+            "--sysroot" => {
+                let v = value("--sysroot")?;
+                cli.cpp_args.push(format!("--sysroot={v}"));
+                cli.sysroot = Some(v.into());
+            }
+            "-nostdinc" => {
+                cli.cpp_args.push(arg.clone());
+                cli.nostdinc = true;
+            }
+            "--verbose" => cli.verbose = true,
             "-undef" => {
                 cli.cpp_args.push(arg.clone());
                 cli.undef = true;
@@ -210,6 +235,18 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, CliErr
             _ if arg.starts_with("--dialect=") => cli.dialect = Some(arg[10..].to_string()),
             _ if arg.starts_with("--target=") => cli.target = Some(arg[9..].to_string()),
             _ if arg.starts_with("--emit=") => cli.emit.push(arg[7..].to_string()),
+            _ if arg.starts_with("--sysroot=") => {
+                cli.cpp_args.push(arg.clone());
+                cli.sysroot = Some(arg[10..].into());
+            }
+            _ if arg.starts_with("-idirafter") => {
+                cli.cpp_args.push(arg.clone());
+                cli.after_dirs.push(arg[10..].into());
+            }
+            _ if arg.starts_with("-isystem") => {
+                cli.cpp_args.push(arg.clone());
+                cli.system_dirs.push(arg[8..].into());
+            }
             _ if arg.starts_with("-I") => {
                 cli.cpp_args.push(arg.clone());
                 cli.include_dirs.push(arg[2..].into());
@@ -287,6 +324,29 @@ mod tests {
                 MacroArg::Undef("Z".into())
             ]
         );
+    }
+
+    #[test]
+    fn system_search_flags() {
+        let c = p(&[
+            "-isystem",
+            "s",
+            "-isystemt",
+            "-idirafter",
+            "a",
+            "-idirafterb",
+            "-nostdinc",
+            "--sysroot",
+            "/r",
+            "f.defs",
+        ]);
+        assert_eq!(c.system_dirs, vec![PathBuf::from("s"), PathBuf::from("t")]);
+        assert_eq!(c.after_dirs, vec![PathBuf::from("a"), PathBuf::from("b")]);
+        assert!(c.nostdinc);
+        assert_eq!(c.sysroot, Some(PathBuf::from("/r")));
+        assert_eq!(p(&["--sysroot=/q"]).sysroot, Some(PathBuf::from("/q")));
+        assert_eq!(c.files, vec!["f.defs"]);
+        assert!(c.ignored.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use mig_frontend::preprocess::{MacroAction, PpMode, PpOptions};
+use mig_frontend::preprocess::{MacroAction, PpMode, PpOptions, StdDirs};
 use mig_frontend::{parse_bytes, FrontendOptions, Parsed};
 
 use crate::cli::{Cli, MacroArg};
@@ -49,6 +49,8 @@ fn pp_options(cli: &Cli, session: &Session, mode: PpMode) -> PpOptions {
     PpOptions {
         include_dirs: cli.include_dirs.clone(),
         system_dirs: cli.system_dirs.clone(),
+        std_dirs: session.std_dirs.clone(),
+        after_dirs: cli.after_dirs.clone(),
         macro_actions: cli
             .macros
             .iter()
@@ -62,6 +64,34 @@ fn pp_options(cli: &Cli, session: &Session, mode: PpMode) -> PpOptions {
         mode,
         ..PpOptions::default()
     }
+}
+
+/// The standard system directories of a run: none with `-nostdinc`, else those of the
+/// compiler GNU mig would preprocess with (`$CC`, default `gcc`), found on first use.
+pub fn std_dirs(cli: &Cli) -> StdDirs {
+    if cli.nostdinc || cli.cc.is_some() || cli.migcom {
+        return StdDirs::None;
+    }
+    let cc = std::env::var("CC")
+        .map(|v| v.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    StdDirs::host(cc, cli.sysroot.clone())
+}
+
+/// `-v`: the include search list, in `gcc -v`'s form.
+pub fn print_search_list(cli: &Cli, session: &Session) {
+    let opts = pp_options(cli, session, PpMode::Full);
+    let mut text = format!(
+        "migc: standard system directories: {}
+#include \"...\" search starts here:\n\
+         #include <...> search starts here:\n",
+        opts.std_dirs.source()
+    );
+    for (dir, _) in mig_frontend::preprocess::search_list(&opts) {
+        text.push_str(&format!(" {}\n", dir.display()));
+    }
+    text.push_str("End of search list.\n");
+    eprint!("{text}");
 }
 
 /// Reads, preprocesses and parses one input.

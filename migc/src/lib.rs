@@ -98,6 +98,8 @@ pub struct Session {
     pub target: String,
     stderr: StandardStream,
     pub warnings: bool,
+    /// The standard system include directories, shared by every input (found once).
+    pub std_dirs: mig_frontend::preprocess::StdDirs,
 }
 
 impl Session {
@@ -154,7 +156,11 @@ fn run(cli: &Cli) -> Result<u8, String> {
         target,
         stderr: StandardStream::stderr(color),
         warnings: cli.warnings,
+        std_dirs: input::std_dirs(cli),
     };
+    if cli.verbose && cli.cc.is_none() && !cli.migcom {
+        input::print_search_list(cli, &session);
+    }
     if cli.cc.is_none() {
         for (flag, why) in &cli.ignored {
             session.warn(&format!("`{flag}` is accepted and ignored: {why}"));

@@ -447,8 +447,9 @@ impl Pp<'_> {
         self.push_file(file, include, Some(path), Some(canon), dir_idx);
     }
 
-    /// Finds an include file: the includer's directory (quoted form), then `-I`, then
-    /// `-isystem`. Returns the path and its search-path index.
+    /// Finds an include file: the includer's directory (quoted form), then `-I`, `-isystem`,
+    /// the standard system directories and `-idirafter`, as `gcc -E` does. The standard ones are
+    /// looked up only when a search gets that far. Returns the path and its search-path index.
     fn search(&self, name: &str, angled: bool, next: bool) -> Option<(PathBuf, Option<usize>)> {
         if name.is_empty() {
             return None;
@@ -458,12 +459,14 @@ impl Pp<'_> {
             return p.is_file().then(|| (p.to_path_buf(), None));
         }
         let top = self.top()?;
-        let dirs: Vec<&PathBuf> = self
-            .opts
+        let opts = self.opts;
+        let std_dirs = std::iter::once(()).flat_map(|()| opts.std_dirs.dirs().iter());
+        let dirs = opts
             .include_dirs
             .iter()
-            .chain(&self.opts.system_dirs)
-            .collect();
+            .chain(&opts.system_dirs)
+            .chain(std_dirs)
+            .chain(&opts.after_dirs);
         let mut first = 0;
         if next {
             if let Some(i) = top.dir_idx {
@@ -480,7 +483,7 @@ impl Pp<'_> {
                 return Some((cand, None));
             }
         }
-        for (i, d) in dirs.iter().enumerate().skip(first) {
+        for (i, d) in dirs.enumerate().skip(first) {
             let cand = d.join(name);
             if cand.is_file() {
                 return Some((cand, Some(i)));

@@ -18,6 +18,7 @@ mod expr;
 mod lexer;
 mod macros;
 mod marker;
+mod search;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ use crate::source::{FileId, IncludeId, IncludeStep, Origin, OriginMap, SourceDb,
 
 pub use expr::{ExprError, Value};
 pub use lexer::{Kind, RawTok};
+pub use search::{search_list, StdDirs};
 pub use target::{predefined_macros, standard_macros};
 
 use lexer::{Lexer, RawTok as Raw};
@@ -89,6 +91,10 @@ pub struct PpOptions {
     pub include_dirs: Vec<PathBuf>,
     /// `-isystem` directories, searched after `include_dirs`.
     pub system_dirs: Vec<PathBuf>,
+    /// The compiler's standard directories, searched after `system_dirs` (see `search.rs`).
+    pub std_dirs: StdDirs,
+    /// `-idirafter` directories, searched last.
+    pub after_dirs: Vec<PathBuf>,
     pub macro_actions: Vec<MacroAction>,
     /// Files processed for their macros only, before the main file.
     pub imacros: Vec<PathBuf>,
