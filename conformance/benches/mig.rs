@@ -17,7 +17,7 @@ use conformance::corpus::{declares_subsystem, defs_files, reference_root, repo_r
 const ROUNDS: u32 = 5;
 
 fn main() {
-    let root = reference_root();
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = root.join("usr/include/x86_64-linux-gnu");
     let driver = root.join("usr/bin/x86_64-gnu-mig");
     let migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");

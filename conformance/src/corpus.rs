@@ -3,33 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The repository root (this crate lives in `<root>/conformance`).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("conformance has a parent")
-        .to_path_buf()
-}
+use crate::paths::reference_include;
 
-/// `../shared/corpus` beside the checkout, if present.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/corpus");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
-}
-
-/// The fetched GNU reference set (`scripts/fetch-reference.sh`), fetching it if missing.
-pub fn reference_root() -> PathBuf {
-    let root = repo_root();
-    let cache = root.join(".cache/reference");
-    if !cache.join("stamp").exists() {
-        let status = std::process::Command::new("bash")
-            .arg(root.join("scripts/fetch-reference.sh"))
-            .status()
-            .expect("run scripts/fetch-reference.sh");
-        assert!(status.success(), "scripts/fetch-reference.sh failed");
-    }
-    cache.join("root")
-}
+pub use crate::paths::{corpus_dir, reference_root, repo_root};
 
 /// A family of `.defs` files and how to compile them.
 #[derive(Debug, Clone)]
@@ -48,7 +24,7 @@ pub struct Family {
 /// PowerMac export); the corpus does not carry that link, so a scratch include root under
 /// `scratch` recreates it. Nothing is written into the corpus.
 pub fn families(corpus: &Path, scratch: &Path) -> Vec<Family> {
-    let gnu = reference_root().join("usr/include/x86_64-linux-gnu");
+    let gnu = reference_include(&reference_root().unwrap_or_else(|e| panic!("{e}")));
     let osf_export = corpus.join("osfmk-mklinux/osfmk/export/powermac/include");
     let machine_root = scratch.join("osf-machine-link");
     let link = machine_root.join("mach/machine");

@@ -1,7 +1,8 @@
 //! Booting GNU Mach under QEMU with the bootstrap program of `conformance/gnumach-boot/`.
 //!
 //! The program is built by its Makefile with the user stubs of a MIG given as a command line
-//! ([`build_with_mig`]), so the same checks run with GNU MIG's stubs and, later, with migc's.
+//! ([`build_with_mig`]), so the same checks run with GNU MIG's stubs and with migc's
+//! (`migc/tests/gnumach_boot_migc.rs`).
 //! [`boot`] runs it as the first task of Debian's GNU Mach and returns the console transcript.
 //! This module does not decide what a correct transcript is: the tests do.
 
@@ -10,37 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The repository root (the workspace folder holding `scripts/` and `conformance/`).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("conformance/ has a parent folder")
-        .to_path_buf()
-}
-
-/// The reference set's root (`.cache/reference/root`), fetched with `scripts/fetch-reference.sh`
-/// when its stamp file is missing.
-pub fn reference_root() -> Result<PathBuf, String> {
-    let repo = repo_root();
-    let cache = std::env::var_os("MIGC_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join(".cache/reference"));
-    if !cache.join("stamp").exists() {
-        let status = Command::new("bash")
-            .arg(repo.join("scripts/fetch-reference.sh"))
-            .status()
-            .map_err(|e| format!("cannot run scripts/fetch-reference.sh: {e}"))?;
-        if !status.success() {
-            return Err(format!("scripts/fetch-reference.sh failed: {status}"));
-        }
-    }
-    Ok(cache.join("root"))
-}
-
-/// The include folder of gnumach-dev (headers and `.defs`).
-pub fn reference_include(root: &Path) -> PathBuf {
-    root.join("usr/include/x86_64-linux-gnu")
-}
+pub use crate::paths::{reference_include, reference_root, repo_root};
 
 /// GNU MIG's driver with the flag that selects x86_64 stubs (its preprocessor is run with
 /// `-undef`, so `__x86_64__` must be given).

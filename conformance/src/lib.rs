@@ -1,8 +1,10 @@
-//! Shared helpers for the conformance tests: where the corpus and the reference set live.
+//! Shared helpers for the conformance tests: where the corpus and the reference set live
+//! ([`paths`]), visible skips ([`skip`]) and the results format of `scripts/test.sh` ([`results`]).
 
 pub mod corpus;
 pub mod gnumach;
 pub mod harness;
+pub mod paths;
 
 /// Runs `cmd` with `input` on its standard input; returns its status and captured output.
 pub fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {

@@ -392,7 +392,7 @@ fn defines(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn kernel_configurations_match_gnu_mig() {
-    let root = reference_root();
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = root.join("usr/include/x86_64-linux-gnu");
     let migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");
     let env = Env {

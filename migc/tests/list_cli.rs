@@ -21,7 +21,7 @@ fn gcc_e(include: &Path, file: &Path) -> Vec<u8> {
 
 #[test]
 fn list_output_is_byte_identical_to_gnu_mig() {
-    let root = reference_root();
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = root.join("usr/include/x86_64-linux-gnu");
     let migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("list-cli");

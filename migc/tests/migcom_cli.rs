@@ -44,7 +44,7 @@ const OUTPUTS: [&str; 8] = [
 
 #[test]
 fn migcom_alias_and_stdin_form_match_gnu_migcom() {
-    let root = reference_root();
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = root.join("usr/include/x86_64-linux-gnu");
     let gnu_migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");
     let gnu_driver = root.join("usr/bin/x86_64-gnu-mig");
@@ -126,7 +126,7 @@ fn migcom_alias_and_stdin_form_match_gnu_migcom() {
 
 #[test]
 fn migcom_alias_refuses_what_gnu_migcom_refuses() {
-    let root = reference_root();
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let gnu_migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");
     let alias = PathBuf::from(env!("CARGO_BIN_EXE_x86_64-gnu-migcom"));
     let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("migcom-refuse");

@@ -33,7 +33,7 @@ impl Reference {
     /// The reference set, fetched by `scripts/fetch-reference.sh` when missing. Always `Some`:
     /// a missing reference or gcc fails the test instead of skipping it (CI installs both).
     pub fn find() -> Option<Reference> {
-        let root = conformance::corpus::reference_root();
+        let root = conformance::corpus::reference_root().unwrap_or_else(|e| panic!("{e}"));
         let migcom = root.join("usr/lib/mig/x86_64-gnu-migcom");
         assert!(migcom.exists(), "no GNU MIG at {}", migcom.display());
         let gcc = Command::new("gcc")
