@@ -26,6 +26,7 @@ mod syscall;
 mod task;
 mod trap;
 mod uaccess;
+mod vm;
 
 use alloc::string::String;
 use alloc::vec::Vec;

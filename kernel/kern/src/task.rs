@@ -13,6 +13,7 @@ use crate::mm::{self, Tables, FRAMES};
 use crate::sched::{self, Kernel, Thread, ThreadId};
 use crate::trap::TrapFrame;
 use crate::uaccess;
+use crate::vm::VmMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use mach_r_elf::ElfError;
@@ -71,6 +72,8 @@ pub struct Task {
     pub name: String,
     /// Physical address of the PML4 (0 once released).
     pub root: u64,
+    /// Its regions.
+    pub vm: VmMap,
     /// Port names.
     pub ports: PortSpace,
     /// Ticks spent in ring 3.
@@ -183,8 +186,10 @@ fn build_space(
     image: &[u8],
     plan: &mach_r_elf::LoadPlan,
     name: &str,
+    vm: &mut VmMap,
 ) -> Result<u64, LoadError> {
     for seg in plan.segments() {
+        vm.record(seg.page_start(), seg.page_end(), seg.write, seg.execute);
         let mut flags = Flags::EMPTY;
         if seg.write {
             flags = flags | Flags::WRITABLE;
@@ -210,6 +215,12 @@ fn build_space(
     let top = USER_STACK_TOP;
     let name_at = top - 64;
     let sp = (name_at - 4 * 8) & !15;
+    vm.record(
+        top - USER_STACK_PAGES * PAGE_SIZE,
+        top,
+        true,
+        false,
+    );
     for i in 0..USER_STACK_PAGES {
         map_user_page(
             root,
@@ -236,7 +247,7 @@ fn destroy(root: u64) {
 }
 
 /// Loads `image` into a new address space: its root and the initial stack pointer.
-fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64), LoadError> {
+fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64, VmMap), LoadError> {
     let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
     let root = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
     let kroot = mm::kernel_root();
@@ -244,8 +255,9 @@ fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64), LoadError> {
         let e = Tables.read(kroot, i);
         Tables.write(root, i, e);
     }
-    match build_space(root, image, &plan, name) {
-        Ok(sp) => Ok((root, sp, plan.entry)),
+    let mut vm = VmMap::new();
+    match build_space(root, image, &plan, name, &mut vm) {
+        Ok(sp) => Ok((root, sp, plan.entry, vm)),
         Err(e) => {
             destroy(root);
             Err(e)
@@ -260,7 +272,7 @@ pub fn create(
     image: &[u8],
     suspend: u32,
 ) -> Result<(TaskId, ThreadId), LoadError> {
-    let (root, sp, entry) = load(name, image)?;
+    let (root, sp, entry, vm) = load(name, image)?;
     let frame = TrapFrame {
         rip: entry,
         cs: gdt::USER_CS,
@@ -278,6 +290,7 @@ pub fn create(
             id,
             name: String::from(name),
             root,
+            vm,
             ports: PortSpace::new(),
             ticks: 0,
             traps: 0,
@@ -299,6 +312,7 @@ pub fn release(k: &mut Kernel, id: TaskId) {
         if t.root != 0 {
             destroy(t.root);
             t.root = 0;
+            t.vm = VmMap::new();
         }
         t.ports = PortSpace::new();
     }

@@ -1,11 +1,20 @@
-//! Entry code: the Multiboot2 header, the PVH ELF note, the shared 32-bit stub that
-//! PVH and Multiboot2 enter, and the 64-bit Limine entry. No Rust runs before SSE is on.
+//! Entry code: the Multiboot2 and Multiboot (v1) headers, the PVH ELF note, the shared
+//! 32-bit stub that PVH, Multiboot2 and Multiboot v1 enter, and the 64-bit Limine entry.
+//! No Rust runs before SSE is on.
+//!
+//! The Multiboot v1 header is what QEMU's `-kernel` loader uses, as it boots GNU Mach: it
+//! gives the load addresses itself (the a.out kludge, flag bit 16) because QEMU refuses a
+//! 64-bit ELF otherwise. QEMU tries Multiboot before PVH, so the PVH boots use a copy of the
+//! image with the v1 magic cleared (xtask writes it). The v1 loader copies the file from the
+//! start of `.text` to `__data_load_end` and is not relied on to zero `.bss`: the v1 entry
+//! zeroes it before it stores anything there.
 //!
 //! The 32-bit stub runs with paging off at physical addresses, so every symbol it uses
 //! is written `sym - KERNEL_OFFSET`. It builds boot page tables (low 4 GiB identity,
 //! the same 4 GiB at the direct map `0xffff800000000000`, the first GiB at
 //! `KERNEL_OFFSET`), enables PAE, long mode and paging, turns on SSE, and jumps to the
-//! higher half, where `boot32_main(path, info, magic)` takes over on the boot stack.
+//! higher half, where `boot32_main(path, info, magic)` takes over on the boot stack
+//! (path 1 PVH, 2 Multiboot2, 3 Multiboot v1).
 //! The kernel replaces these tables with its own as soon as its allocator runs.
 
 core::arch::global_asm!(
@@ -31,6 +40,20 @@ mb2_header:
     .short 0
     .long 8
 mb2_header_end:
+
+/* ---------------- Multiboot (v1) header (first 8 KiB of the file, 4-aligned) ---------------- */
+/* flags: bit 0 modules page-aligned, bit 1 memory map, bit 16 the address fields below */
+.set MB1_FLAGS, 0x00010003
+.balign 4
+mb1_header:
+    .long 0x1BADB002
+    .long MB1_FLAGS
+    .long -(0x1BADB002 + MB1_FLAGS)
+    .long mb1_header - KERNEL_OFFSET
+    .long __kernel_start - KERNEL_OFFSET
+    .long __data_load_end - KERNEL_OFFSET
+    .long __kernel_end - KERNEL_OFFSET
+    .long mb1_entry32 - KERNEL_OFFSET
 
 /* ---------------- PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY = 18) ---------------- */
 .section .note.Xen, "a", @note
@@ -62,6 +85,22 @@ mb2_entry32:
     movl $2, (boot_arg_path - KERNEL_OFFSET)
     movl %ebx, (boot_arg_info - KERNEL_OFFSET)
     movl %eax, (boot_arg_magic - KERNEL_OFFSET)
+    jmp common32
+
+.global mb1_entry32
+mb1_entry32:
+    cli
+    cld
+    mov %eax, %edx
+    /* zero .bss (the boot stack, page tables and boot_arg_* are in it) */
+    mov $(__bss_start - KERNEL_OFFSET), %edi
+    mov $(__kernel_end - KERNEL_OFFSET), %ecx
+    sub %edi, %ecx
+    xor %eax, %eax
+    rep stosb
+    movl $3, (boot_arg_path - KERNEL_OFFSET)
+    movl %ebx, (boot_arg_info - KERNEL_OFFSET)
+    movl %edx, (boot_arg_magic - KERNEL_OFFSET)
 
 common32:
     mov $(boot_stack_top - KERNEL_OFFSET), %esp
