@@ -30,7 +30,10 @@ pub mod program;
 pub mod run;
 pub mod stubs;
 
-pub use build::{build_harness, build_program, mig_stubs, HarnessBuild, StubFiles};
+pub use build::{
+    build_harness, build_program, mig_stubs, repair_inlined_port_arrays, HarnessBuild, Repair,
+    StubFiles,
+};
 pub use plan::Skipped;
 pub use program::{generate, Generated};
 pub use run::{compare_wire, run_harness, HarnessRun};
