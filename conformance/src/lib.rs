@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod gnumach;
 pub mod harness;
 pub mod paths;
+pub mod suite;
 
 /// Runs `cmd` with `input` on its standard input; returns its status and captured output.
 pub fn run_with_stdin(mut cmd: std::process::Command, input: &[u8]) -> std::process::Output {

@@ -8,6 +8,7 @@
 
 #include "device.h"
 #include "mach_host.h"
+#include "mach_port.h"
 
 mach_port_t host_priv = MACH_PORT_NULL, device_master = MACH_PORT_NULL, task_self;
 long suite_argc;
@@ -271,13 +272,15 @@ static char *scratch_buffer(void)
 	return scratch[scratch_next++ % 8];
 }
 
-static void format_into(char *buf, size_t size, const char *fmt, ...)
+int snformat(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vformat(buf, size, fmt, ap);
+	int n = vformat(buf, size, fmt, ap);
 	va_end(ap);
+	return n;
 }
+#define format_into snformat
 
 const char *kr_name(kern_return_t kr)
 {
@@ -347,6 +350,7 @@ const char *msgt_name(unsigned name)
 	case MACH_MSG_TYPE_BYTE: return "BYTE";
 	case MACH_MSG_TYPE_CHAR: return "CHAR";
 	case MACH_MSG_TYPE_STRING: return "STRING";
+	case MACH_MSG_TYPE_PORT_NAME: return "PORT_NAME";
 	case 0: return "0";
 	default: {
 		char *b = scratch_buffer();
@@ -395,4 +399,173 @@ void suite_start(long *args)
 	out("suite-begin %s\n", suite_name);
 	suite_main();
 	suite_exit();
+}
+
+/* A received message, field by field: the header (ports as names), then each typed datum with
+ * its descriptor bits and its values; out-of-line data is shown by its contents, never by its
+ * address.  At most 8 elements of each datum are printed. */
+static int is_port_type(unsigned name)
+{
+	return name >= MACH_MSG_TYPE_MOVE_RECEIVE && name <= MACH_MSG_TYPE_MAKE_SEND_ONCE;
+}
+
+static void dump_elements(const char *tag, unsigned k, const unsigned char *data, unsigned size,
+                          unsigned number, int port)
+{
+	char text[160];
+	size_t len = 0;
+	unsigned shown = number < 8 ? number : 8;
+
+	text[0] = '\0';
+	for (unsigned i = 0; i < shown; i++) {
+		unsigned long v = 0;
+		if (port && size == 64)
+			v = *(const uint32_t *)(data + 8 * i); /* name in the low 32 bits */
+		else if (size == 64)
+			v = *(const uint64_t *)(data + 8 * i);
+		else if (size == 32)
+			v = *(const uint32_t *)(data + 4 * i);
+		else if (size == 16)
+			v = *(const uint16_t *)(data + 2 * i);
+		else if (size == 8)
+			v = data[i];
+		format_into(text + len, sizeof text - len, port ? "%s%lu" : "%s%lx", i ? " " : "", v);
+		len = strlen(text);
+	}
+	out("%s   data %u: [%s%s]\n", tag, k, text, number > shown ? " ..." : "");
+}
+
+void dump_message(const char *tag, const mach_msg_header_t *m)
+{
+	out("%s header: bits 0x%x size %u remote %u local %u seqno %u id %d\n", tag, m->msgh_bits,
+	    m->msgh_size, (unsigned)m->msgh_remote_port, (unsigned)m->msgh_local_port,
+	    m->msgh_seqno, m->msgh_id);
+	const unsigned char *p = (const unsigned char *)(m + 1);
+	const unsigned char *end = (const unsigned char *)m + m->msgh_size;
+	for (unsigned k = 0; p + sizeof(mach_msg_type_t) <= end && k < 16; k++) {
+		const mach_msg_type_t *t = (const mach_msg_type_t *)p;
+		unsigned name = t->msgt_name, size = t->msgt_size, number = t->msgt_number;
+		out("%s item %u: %s size %u number %u inline %u longform %u deallocate %u\n", tag, k,
+		    msgt_name(name), size, number, t->msgt_inline, t->msgt_longform,
+		    t->msgt_deallocate);
+		p += sizeof(mach_msg_type_t);
+		int port = is_port_type(name) || name == MACH_MSG_TYPE_PORT_NAME;
+		if (t->msgt_inline) {
+			unsigned long bytes = ((unsigned long)size * number + 7) / 8;
+			if (p + bytes > end) {
+				out("%s   data %u: runs past msgh_size\n", tag, k);
+				return;
+			}
+			dump_elements(tag, k, p, size, number, port);
+			p += (bytes + 7) & ~7UL;
+		} else {
+			if (p + sizeof(vm_address_t) > end) {
+				out("%s   data %u: pointer runs past msgh_size\n", tag, k);
+				return;
+			}
+			const unsigned char *ool = *(unsigned char *const *)p;
+			if (ool == NULL)
+				out("%s   data %u: out-of-line null\n", tag, k);
+			else
+				dump_elements(tag, k, ool, port ? 32 : size, number, port);
+			p += sizeof(vm_address_t);
+		}
+	}
+}
+
+/* Building messages by hand (the suite's own messages, hostile ones included). */
+void mb_init(struct msg_builder *b, unsigned bits, mach_port_t remote, mach_port_t local,
+             mach_msg_id_t id)
+{
+	memset(b, 0, sizeof *b);
+	b->u.head.msgh_bits = bits;
+	b->u.head.msgh_remote_port = remote;
+	b->u.head.msgh_local_port = local;
+	b->u.head.msgh_id = id;
+	b->len = sizeof(mach_msg_header_t);
+	b->u.head.msgh_size = b->len;
+}
+
+static mach_msg_type_t *mb_type(struct msg_builder *b, unsigned name, unsigned size,
+                                unsigned number, int is_inline, int longform, int dealloc)
+{
+	mach_msg_type_t *t = (mach_msg_type_t *)(b->u.bytes + b->len);
+	t->msgt_name = name;
+	t->msgt_size = size;
+	t->msgt_number = number;
+	t->msgt_inline = is_inline;
+	t->msgt_longform = longform;
+	t->msgt_deallocate = dealloc;
+	b->len += sizeof *t;
+	return t;
+}
+
+void mb_inline(struct msg_builder *b, unsigned name, unsigned size, unsigned number,
+               const void *data)
+{
+	unsigned long bytes = ((unsigned long)size * number + 7) / 8;
+	mb_type(b, name, size, number, 1, 0, 0);
+	memcpy(b->u.bytes + b->len, data, bytes);
+	b->len += (unsigned)((bytes + 7) & ~7UL);
+	b->u.head.msgh_size = b->len;
+	if (is_port_type(name))
+		b->u.head.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+}
+
+void mb_ports(struct msg_builder *b, unsigned disposition, unsigned number,
+              const mach_port_t *names)
+{
+	uint64_t slots[32];
+	for (unsigned i = 0; i < number && i < 32; i++)
+		slots[i] = names[i];
+	mb_inline(b, disposition, 64, number, slots);
+}
+
+void mb_ool(struct msg_builder *b, unsigned name, unsigned size, unsigned number,
+            const void *data, int dealloc)
+{
+	mb_type(b, name, size, number, 0, 1, dealloc);
+	*(const void **)(b->u.bytes + b->len) = data;
+	b->len += sizeof(void *);
+	b->u.head.msgh_size = b->len;
+	b->u.head.msgh_bits |= MACH_MSGH_BITS_COMPLEX;
+}
+
+/* One mach_msg with the builder's message; the receive (when asked) lands in rcv. */
+mach_msg_return_t mb_send(struct msg_builder *b, mach_msg_option_t option,
+                          mach_msg_timeout_t timeout)
+{
+	return mach_msg(&b->u.head, option | MACH_SEND_MSG, b->u.head.msgh_size, 0,
+	                MACH_PORT_NULL, timeout, MACH_PORT_NULL);
+}
+
+mach_msg_return_t receive(struct msg_buffer *r, mach_port_t from, mach_msg_option_t option,
+                          mach_msg_timeout_t timeout)
+{
+	memset(r, 0, sizeof *r);
+	return mach_msg(&r->head, option | MACH_RCV_MSG, 0, sizeof r->bytes, from, timeout,
+	                MACH_PORT_NULL);
+}
+
+void show_rights(const char *what, mach_port_t name)
+{
+	static const char *const rights[] = { "send", "receive", "send-once", "port-set",
+		                              "dead-name" };
+	mach_port_type_t type = 0;
+	kern_return_t kr = mach_port_type(task_self, name, &type);
+	if (kr != KERN_SUCCESS) {
+		out("%s: name %u type %s\n", what, name, kr_name(kr));
+		return;
+	}
+	char text[200];
+	size_t len = 0;
+	text[0] = '\0';
+	for (unsigned r = 0; r < 5; r++) {
+		mach_port_urefs_t refs = 0;
+		if (mach_port_get_refs(task_self, name, r, &refs) == KERN_SUCCESS && refs) {
+			snformat(text + len, sizeof text - len, " %s=%u", rights[r], refs);
+			len = strlen(text);
+		}
+	}
+	out("%s: name %u type %s urefs%s\n", what, name, type_name(type), text);
 }

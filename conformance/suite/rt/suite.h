@@ -53,6 +53,7 @@ void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_flush(void);
 /* %d %u %x %lx %lu %ld %s %c %%, optional 0-padding width (%08x). */
 int vformat(char *buf, size_t size, const char *fmt, va_list ap);
+int snformat(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The name of a kern_return_t / mach_msg_return_t / MIG code, or its value in hex (in a
  * rotating static buffer, valid for a few calls). */
@@ -69,4 +70,43 @@ size_t strlen(const char *s);
 int memcmp(const void *a, const void *b, size_t n);
 int strncmp(const char *a, const char *b, size_t n);
 
+/* Prints a received message: header fields, then each typed datum's descriptor and values
+ * (out-of-line data by its contents), one line each, prefixed by tag. */
+void dump_message(const char *tag, const mach_msg_header_t *m);
+
+/* Messages built by hand: header, then typed data (8-byte descriptors, data padded to 8).
+ * Adding port rights or out-of-line data sets MACH_MSGH_BITS_COMPLEX. */
+struct msg_builder {
+	union {
+		mach_msg_header_t head;
+		char bytes[2048];
+	} u;
+	unsigned len;
+};
+void mb_init(struct msg_builder *b, unsigned bits, mach_port_t remote, mach_port_t local,
+             mach_msg_id_t id);
+void mb_inline(struct msg_builder *b, unsigned name, unsigned size, unsigned number,
+               const void *data);
+/* Inline port rights (8-byte slots, msgt_size 64). */
+void mb_ports(struct msg_builder *b, unsigned disposition, unsigned number,
+              const mach_port_t *names);
+/* Out-of-line data (long form, a pointer in the body). */
+void mb_ool(struct msg_builder *b, unsigned name, unsigned size, unsigned number,
+            const void *data, int dealloc);
+/* Sends the builder's message (MACH_SEND_MSG | option). */
+mach_msg_return_t mb_send(struct msg_builder *b, mach_msg_option_t option,
+                          mach_msg_timeout_t timeout);
+
+/* A receive buffer. */
+struct msg_buffer {
+	union {
+		mach_msg_header_t head;
+		char bytes[4096];
+	};
+};
+/* Receives into r (MACH_RCV_MSG | option), the whole buffer as the limit. */
+mach_msg_return_t receive(struct msg_buffer *r, mach_port_t from, mach_msg_option_t option,
+                          mach_msg_timeout_t timeout);
+/* The type of a name and the non-zero user references of each right. */
+void show_rights(const char *what, mach_port_t name);
 #endif
