@@ -1,9 +1,11 @@
 //! `cargo xtask bench kernel`: boot times (wall clock, TCG) and the guest-instruction cost
 //! of a null trap round trip under `-icount shift=0,sleep=off`, where the guest TSC counts
-//! instructions. Figures are printed, never asserted.
+//! instructions, and the differential suite's IPC benchmarks on GNU Mach and Mach_R. Figures
+//! are printed, never asserted.
 
 use super::qemu::{judge, Qemu, EXIT_PASS};
 use super::{build_all, iso, out_dir, TEST_CMDLINE};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -63,6 +65,7 @@ pub fn run() -> Result<(), String> {
         }
     }
     gnumach_boot();
+    suite_benchmarks(&a.kernel);
     Ok(())
 }
 
@@ -131,4 +134,111 @@ fn gnumach_boot() {
         Ok(r) => println!("GNU Mach did not run bench_null:\n{}", r.transcript),
         Err(e) => println!("GNU Mach bench failed: {e}"),
     }
+}
+
+/// The differential suite's benchmark programs (`conformance/suite/bench-*.c`): the same
+/// binaries, built once with migc's user stubs, booted on GNU Mach and on Mach_R (`mach_r`, the
+/// image `cargo xtask build` prints as `kernel: PATH`) under `-icount shift=0,sleep=off`;
+/// prints each kernel's guest instructions per iteration and the ratio Mach_R / GNU Mach.
+fn suite_benchmarks(mach_r: &Path) {
+    let root = super::root();
+    let reference = root.join(".cache/reference/root");
+    if !reference.join("boot/gnumach-1.8-amd64-up.gz").is_file() {
+        println!(
+            "suite benchmarks skipped: the reference set is missing (scripts/fetch-reference.sh)"
+        );
+        return;
+    }
+    let migc = root.join("target/release/migc");
+    let built = Command::new("cargo")
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "migc", "--bin", "migc"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !built || !migc.is_file() {
+        println!("suite benchmarks skipped: cargo build --release -p migc failed");
+        return;
+    }
+    let out = out_dir().join("suite");
+    let make = Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(root.join("conformance/suite"))
+        .arg(format!("OUT={}", out.display()))
+        .arg(format!("REF={}", reference.display()))
+        .arg(format!("MIG={} -D__x86_64__", migc.display()))
+        .output();
+    match make {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            println!(
+                "suite benchmarks skipped: building conformance/suite failed:\n{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            return;
+        }
+        Err(e) => {
+            println!("suite benchmarks skipped: cannot run make: {e}");
+            return;
+        }
+    }
+    let gnumach = out.join("gnumach.elf32");
+    for (program, what) in [
+        (
+            "bench-self",
+            "null message to self (send+receive in one mach_msg)",
+        ),
+        ("bench-rpc", "null kernel RPC mach_port_type (migc's stub)"),
+        (
+            "bench-threads",
+            "round trip between two threads (two messages)",
+        ),
+    ] {
+        let gnu = suite_bench_boot(&gnumach, &out, program, 60);
+        let ours = suite_bench_boot(mach_r, &out, program, 20);
+        let show = |r: &Result<u64, String>| match r {
+            Ok(n) => n.to_string(),
+            Err(e) => e.clone(),
+        };
+        let ratio = match (&gnu, &ours) {
+            (Ok(g), Ok(m)) if *g > 0 => {
+                format!(", Mach_R / GNU Mach = {:.2}", *m as f64 / *g as f64)
+            }
+            _ => String::new(),
+        };
+        println!(
+            "{what} (-icount, guest instructions per iteration, {program}): GNU Mach {}, Mach_R {}{ratio}",
+            show(&gnu),
+            show(&ours)
+        );
+    }
+}
+
+/// Boots one suite benchmark on `kernel` under `-icount` and returns its per-iteration
+/// figure (the number before ` per `), or what went wrong.
+fn suite_bench_boot(kernel: &Path, dir: &Path, program: &str, secs: u64) -> Result<u64, String> {
+    let module = format!(
+        "{} --host-priv-port=${{host-port}} --device-master-port=${{device-port}} $(task-create) $(task-resume)",
+        dir.join(format!("{program}.elf")).display()
+    );
+    let mut q = Qemu::kernel_only(kernel, "console=com0")
+        .arg("-initrd")
+        .arg(module)
+        .arg("-icount")
+        .arg("shift=0,sleep=off");
+    q.marker = format!("suite-end {program}");
+    q.stop_at_marker = true;
+    let r = q.run(Duration::from_secs(secs))?;
+    let line = r
+        .transcript
+        .lines()
+        .find_map(|l| l.split("bench ").nth(1).map(str::to_string))
+        .ok_or_else(|| format!("no figure ({})", r.status_text()))?;
+    // "..., 1043 per iteration" or "..., 3213 per round trip (two messages)".
+    line.split(", ")
+        .find(|part| part.contains(" per "))
+        .and_then(|part| part.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("unreadable figure: {line}"))
 }
