@@ -1,6 +1,7 @@
 //! Mach_R: the kernel binary. Boot entries, machine set-up and the task runner.
 //!
-//! One ELF, three entries (Limine, PVH, Multiboot2), all filling one [`BootInfo`]; then
+//! One ELF, four entries (Limine, PVH, Multiboot2, Multiboot v1), all filling one
+//! [`BootInfo`]; then
 //! GDT/TSS/IDT, the kernel's own page tables and heap, `syscall`, the tick, and the user
 //! programs found in the boot modules. With `test` on the command line it runs the
 //! in-kernel test suite ([`ktest`]) and exits QEMU; with `bench` it runs the `bench_*`
@@ -32,6 +33,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use arch::{cpu, gdt, idt, phys, serial, timer, usermode};
 use core::sync::atomic::{AtomicU8, Ordering};
+use mach_r_boot::bootstrap::{ModulePlan, Resume, Script, ScriptError};
 use mach_r_boot::{archive, cmdline, BootInfo, BootProtocol, MemoryKind, Module, PhysMemory};
 
 /// The kernel's version, printed on the first serial line.
@@ -41,10 +43,13 @@ const KERNEL_OFFSET: u64 = 0xffff_ffff_8000_0000;
 /// A user program found in the boot modules.
 #[derive(Debug)]
 pub struct Program {
-    /// Name (file name in the archive, or the module's string).
+    /// Name: the file name in an archive, or `argv[0]` of a module line (its first word).
     pub name: String,
     /// The ELF image, in a reserved module range.
     pub image: &'static [u8],
+    /// For a module that is no archive: its boot-script line as GNU Mach reads it (arguments,
+    /// ports to insert, create/resume). `None` for an archive entry (argv is its name alone).
+    pub plan: Option<ModulePlan>,
 }
 
 fn first_line(p: BootProtocol) {
@@ -61,19 +66,26 @@ impl PhysMemory for BootMemory {
     }
 }
 
-/// Entry from the 32-bit stub (PVH: path 1, Multiboot2: path 2), on the boot stack, in
-/// the higher half, on the stub's page tables.
+/// Entry from the 32-bit stub (PVH: path 1, Multiboot2: path 2, Multiboot v1: path 3), on
+/// the boot stack, in the higher half, on the stub's page tables.
 #[no_mangle]
 extern "C" fn boot32_main(path: u32, info: u32, magic: u32) -> ! {
-    let protocol = if path == 1 {
-        BootProtocol::Pvh
-    } else {
-        BootProtocol::Multiboot2
+    let protocol = match path {
+        1 => BootProtocol::Pvh,
+        3 => BootProtocol::Multiboot1,
+        _ => BootProtocol::Multiboot2,
     };
     first_line(protocol);
     phys::set_window(mm::HHDM_BASE, 0x1_0000_0000);
     let parsed = match protocol {
         BootProtocol::Pvh => mach_r_boot::pvh::parse(&BootMemory, u64::from(info)),
+        BootProtocol::Multiboot1 => {
+            assert!(
+                magic == mach_r_boot::multiboot1::BOOTLOADER_MAGIC,
+                "bad Multiboot magic {magic:#x}"
+            );
+            mach_r_boot::multiboot1::parse(&BootMemory, u64::from(info))
+        }
         _ => {
             assert!(
                 magic == mach_r_boot::multiboot2::BOOTLOADER_MAGIC,
@@ -208,10 +220,31 @@ fn base_name(path: &[u8]) -> &[u8] {
     word.rsplit(|&c| c == b'/').next().unwrap_or(word)
 }
 
-/// The programs in the boot modules: each module is an ELF or a ustar archive of ELFs.
+/// Stops the boot on a bad boot-script line, with GNU Mach's messages where it has one.
+fn script_error(line: &[u8], e: ScriptError) -> ! {
+    let text = |a: usize, b: usize| core::str::from_utf8(&line[a..b]).unwrap_or("?");
+    match e {
+        ScriptError::UndefinedSymbol { start, end, .. } => {
+            kprintln!("bootstrap script missing symbol '{}'", text(start, end));
+            panic!("bootstrap_create: ERROR in executing boot script: undefined symbol")
+        }
+        ScriptError::ResumeWithoutTask { .. } => {
+            kprintln!("boot_script_task_resume failed with 4");
+            panic!("bootstrap_create: ERROR in executing boot script: mach error")
+        }
+        other => panic!("bootstrap_create: ERROR in executing boot script: {other:?}"),
+    }
+}
+
+/// The programs in the boot modules. A ustar archive contributes each of its files, run with
+/// its name as `argv[0]`. Any other module is a line of GNU Mach's boot script: it is a
+/// program when it says `$(task-create)` and `$(task-resume)` (or `$(prompt-task-resume)`),
+/// named by its first word; a line that creates no task, or leaves it suspended, runs nothing.
 fn programs(bi: &BootInfo) -> Vec<Program> {
+    let lines = bi.modules().iter().map(Module::name);
+    let script = Script::new(bi.cmdline(), lines);
     let mut out = Vec::new();
-    for m in bi.modules() {
+    for (index, m) in bi.modules().iter().enumerate() {
         let Some(data) = phys::static_slice(m.phys, m.len) else {
             kprintln!(
                 "[boot] module at {:#x} outside the direct map, ignored",
@@ -225,15 +258,38 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
                     Ok(e) => out.push(Program {
                         name: String::from_utf8_lossy(base_name(e.name)).into_owned(),
                         image: e.data,
+                        plan: None,
                     }),
                     Err(err) => kprintln!("[boot] archive error {err:?}"),
                 }
             }
-        } else {
-            out.push(Program {
-                name: String::from_utf8_lossy(base_name(m.name())).into_owned(),
+            continue;
+        }
+        if m.name_truncated() {
+            panic!(
+                "boot module {index}: string longer than {} bytes",
+                mach_r_boot::MAX_MODULE_NAME
+            );
+        }
+        let plan = match script.plan(index, m.name()) {
+            Ok(plan) => plan,
+            Err(ScriptError::Empty { .. }) => {
+                kprintln!("[boot] module {index} has no string: not a task");
+                continue;
+            }
+            Err(e) => script_error(m.name(), e),
+        };
+        let name = String::from_utf8_lossy(plan.name()).into_owned();
+        match (plan.create, plan.resume) {
+            (false, _) => kprintln!("[boot] module {index} ({name}): no $(task-create), not a task"),
+            (true, Resume::Never) => {
+                kprintln!("[boot] module {index} ({name}): task left suspended (no resume)")
+            }
+            (true, _) => out.push(Program {
+                name,
                 image: data,
-            });
+                plan: Some(plan),
+            }),
         }
     }
     out

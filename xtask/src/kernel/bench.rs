@@ -20,7 +20,7 @@ pub fn run() -> Result<(), String> {
     println!("== bench kernel ==");
     let (mut first, mut total) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        let r = Qemu::pvh(&a.kernel, &a.test_tar, TEST_CMDLINE)
+        let r = Qemu::pvh(&a.kernel_pvh, &a.test_tar, TEST_CMDLINE)
             .run(Duration::from_secs(super::qemu::TEST_TIMEOUT_SECS))?;
         let v = judge(&r, "pvh", &a.test_programs);
         if !v.problems.is_empty() || v.tests.iter().any(|t| !t.passed) {
@@ -45,7 +45,7 @@ pub fn run() -> Result<(), String> {
         println!("boot via multiboot2 (GRUB ISO, one run): first serial line {:.3} s, end of the test run {:.3} s ({})", r.first_line_secs.unwrap_or(f64::NAN), r.total_secs, r.status_text());
     }
 
-    let r = Qemu::pvh(&a.kernel, &a.bench_tar, "bench")
+    let r = Qemu::pvh(&a.kernel_pvh, &a.bench_tar, "bench")
         .arg("-icount")
         .arg("shift=0,sleep=off")
         .run(Duration::from_secs(120))?;

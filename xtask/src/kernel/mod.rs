@@ -3,6 +3,7 @@
 //! QEMU, and judge the serial transcript.
 
 pub mod bench;
+pub mod image;
 pub mod iso;
 pub mod qemu;
 
@@ -153,8 +154,10 @@ pub fn write_archive(files: &[(String, PathBuf)], out: &Path) -> Result<(), Stri
 /// Everything a boot needs.
 #[derive(Debug)]
 pub struct Artifacts {
-    /// The kernel ELF.
+    /// The kernel ELF (Multiboot v1 header: what QEMU's `-kernel` uses; also Multiboot2, Limine).
     pub kernel: PathBuf,
+    /// The same image with the Multiboot v1 magic cleared, so `-kernel` boots it by PVH.
+    pub kernel_pvh: PathBuf,
     /// ustar archive of the test programs (all but the benchmarks).
     pub test_tar: PathBuf,
     /// The names of the programs in `test_tar`.
@@ -166,6 +169,9 @@ pub struct Artifacts {
 /// Builds the kernel, the user programs and their archives.
 pub fn build_all() -> Result<Artifacts, String> {
     let kernel = build_kernel()?;
+    let kernel_pvh = out_dir().join("mach_r-pvh");
+    std::fs::create_dir_all(out_dir()).map_err(|e| format!("{}: {e}", out_dir().display()))?;
+    image::write_pvh_copy(&kernel, &kernel_pvh)?;
     let progs = build_user()?;
     let (bench, tests): (Vec<_>, Vec<_>) =
         progs.into_iter().partition(|(n, _)| n.starts_with("bench"));
@@ -174,14 +180,16 @@ pub fn build_all() -> Result<Artifacts, String> {
     write_archive(&tests, &test_tar)?;
     write_archive(&bench, &bench_tar)?;
     println!(
-        "kernel: {}\nuser programs: {} ({} programs)\nbenchmarks: {}",
+        "kernel: {}\nkernel for PVH boots: {}\nuser programs: {} ({} programs)\nbenchmarks: {}",
         kernel.display(),
+        kernel_pvh.display(),
         test_tar.display(),
         tests.len(),
         bench_tar.display()
     );
     Ok(Artifacts {
         kernel,
+        kernel_pvh,
         test_tar,
         test_programs: tests.into_iter().map(|(n, _)| n).collect(),
         bench_tar,
@@ -213,14 +221,15 @@ impl BootVia {
 /// `cargo xtask run`: boots with the user programs and prints the serial output.
 pub fn run(args: &[String]) -> Result<(), String> {
     let a = build_all()?;
-    let mut q = qemu::Qemu::pvh(&a.kernel, &a.test_tar, &args.join(" "));
+    let mut q = qemu::Qemu::pvh(&a.kernel_pvh, &a.test_tar, &args.join(" "));
     q.echo = true;
     let r = q.run(std::time::Duration::from_secs(120))?;
     println!("qemu exited: {}", r.status_text());
     Ok(())
 }
 
-/// `cargo xtask test`: the suite via `via`; for PVH a second boot with the PIT fallback tick.
+/// `cargo xtask test`: the suite via `via`; for PVH a second boot with the PIT fallback tick
+/// and a third with GNU Mach's own QEMU command line (Multiboot v1, module strings).
 pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
     let a = build_all()?;
     let (mut failed, plan) = test_boot(&a, &via, TEST_CMDLINE, verbose)?;
@@ -231,6 +240,7 @@ pub fn test(via: BootVia, verbose: bool) -> Result<(), String> {
             println!("problem: the two boots declared different tests: {plan:?} and {pit_plan:?}");
             failed += 1;
         }
+        failed += gnu_boot(&a, verbose)?;
     }
     if failed == 0 {
         Ok(())
@@ -276,7 +286,7 @@ fn test_boot(
     verbose: bool,
 ) -> Result<(usize, Vec<String>), String> {
     let (mut q, protocol) = match via {
-        BootVia::Pvh => (qemu::Qemu::pvh(&a.kernel, &a.test_tar, cmdline), "pvh"),
+        BootVia::Pvh => (qemu::Qemu::pvh(&a.kernel_pvh, &a.test_tar, cmdline), "pvh"),
         BootVia::Grub => {
             let iso = out_dir().join("mach_r-grub-test.iso");
             iso::grub(&a.kernel, &a.test_tar, cmdline, &iso)?;
@@ -333,6 +343,60 @@ fn test_boot(
         eprintln!("--- serial transcript ---\n{}", result.transcript);
     }
     Ok((failed, verdict.plan))
+}
+
+/// The module strings of the GNU-command-line boot: `hello` started as GNU Mach starts its
+/// bootstrap task, and `traps` created but left suspended (a second module, after a comma).
+pub const GNU_MODULES: &str = "hello --host-priv-port=${host-port} --device-master-port=${device-port} $(task-create) $(task-resume),traps --host-priv-port=${host-port} $(task-create)";
+
+/// Boots the kernel image with the QEMU command line that boots GNU Mach (kernel file aside;
+/// plus the `isa-debug-exit` device through which Mach_R ends the run), from the folder of
+/// the user programs so module paths are bare names, and judges the transcript.
+fn gnu_boot(a: &Artifacts, verbose: bool) -> Result<usize, String> {
+    let mut q = qemu::Qemu::gnu_mach_shape(&a.kernel, GNU_MODULES);
+    q.cwd = Some(out_dir().join("user"));
+    q.echo = verbose;
+    let result = q.run(std::time::Duration::from_secs(qemu::TEST_TIMEOUT_SECS))?;
+    let log = out_dir().join("serial-multiboot.log");
+    std::fs::write(&log, &result.transcript).map_err(|e| format!("{}: {e}", log.display()))?;
+    let problems = qemu::judge_gnu_boot(&result);
+    for p in &problems {
+        println!("problem: {p}");
+    }
+    let passed = problems.is_empty();
+    println!(
+        "test kernel[multiboot]::gnu_command_line ... {}",
+        if passed {
+            "ok".to_string()
+        } else {
+            format!("FAILED ({})", problems.join("; "))
+        }
+    );
+    write_results(
+        "multiboot",
+        &qemu::Verdict {
+            tests: vec![qemu::TestVerdict {
+                name: "gnu_command_line".into(),
+                passed,
+                detail: problems.join("; "),
+            }],
+            problems: Vec::new(),
+            plan: vec!["gnu_command_line".into()],
+        },
+    )?;
+    println!("serial transcript: {}", log.display());
+    println!(
+        "boot via multiboot (GNU Mach's command line): first line after {:.2} s, run ended after {:.2} s, {}",
+        result.first_line_secs.unwrap_or(f64::NAN),
+        result.total_secs,
+        result.status_text()
+    );
+    let failed = usize::from(!passed);
+    println!("kernel[multiboot]: {} passed, {failed} failed", 1 - failed);
+    if failed != 0 && !verbose {
+        eprintln!("--- serial transcript ---\n{}", result.transcript);
+    }
+    Ok(failed)
 }
 
 /// `cargo xtask iso`.

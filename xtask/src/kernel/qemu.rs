@@ -1,7 +1,7 @@
 //! Running QEMU with a timeout, capturing the serial console, and judging a test transcript.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,8 @@ pub struct Qemu {
     pub marker: String,
     /// Stop QEMU as soon as the marker line arrived.
     pub stop_at_marker: bool,
+    /// Working directory of QEMU (module paths of `-initrd` are relative to it).
+    pub cwd: Option<PathBuf>,
 }
 
 /// What a run produced.
@@ -89,6 +91,44 @@ impl Qemu {
             echo: false,
             marker: "Mach_R ".into(),
             stop_at_marker: false,
+            cwd: None,
+        }
+    }
+
+    /// GNU Mach's QEMU command line (reference-systems.md), kernel file aside:
+    /// `-m 128 -kernel K -append console=com0 -initrd MODULES -nographic -no-reboot -serial
+    /// stdio -display none -monitor none`, plus the `isa-debug-exit` device. QEMU boots the
+    /// image through its Multiboot (v1) loader; `modules` are split at commas.
+    pub fn gnu_mach_shape(kernel: &Path, modules: &str) -> Qemu {
+        let args = [
+            "-m",
+            "128",
+            "-kernel",
+            &kernel.display().to_string(),
+            "-append",
+            "console=com0",
+            "-initrd",
+            modules,
+            "-nographic",
+            "-no-reboot",
+            "-serial",
+            "stdio",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        Qemu {
+            args,
+            echo: false,
+            marker: "Mach_R ".into(),
+            stop_at_marker: false,
+            cwd: None,
         }
     }
 
@@ -106,6 +146,7 @@ impl Qemu {
             echo: false,
             marker: "Mach_R ".into(),
             stop_at_marker: false,
+            cwd: None,
         }
     }
 
@@ -123,6 +164,7 @@ impl Qemu {
             echo: false,
             marker: "Mach_R ".into(),
             stop_at_marker: false,
+            cwd: None,
         }
     }
 
@@ -135,7 +177,11 @@ impl Qemu {
     /// Runs QEMU until it exits or `timeout` passes.
     pub fn run(&self, timeout: Duration) -> Result<RunResult, String> {
         let start = Instant::now();
-        let mut child = Command::new("qemu-system-x86_64")
+        let mut cmd = Command::new("qemu-system-x86_64");
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -170,7 +216,9 @@ impl Qemu {
             }
             match rx.recv_timeout(deadline - now) {
                 Ok((at, line)) => {
-                    if first_line_secs.is_none() && strip_escapes(&line).starts_with(&self.marker) {
+                    // `contains`: before a Multiboot kernel's first line SeaBIOS leaves
+                    // `Booting from ROM..` without a newline.
+                    if first_line_secs.is_none() && strip_escapes(&line).contains(&self.marker) {
                         first_line_secs = Some((at - start).as_secs_f64());
                         if self.stop_at_marker {
                             transcript.push_str(&line);
@@ -378,6 +426,53 @@ fn check_plan(v: &mut Verdict, plans: usize, modules: &[String]) {
     }
 }
 
+/// Judges the boot with GNU Mach's command line ([`super::GNU_MODULES`]): Mach_R booted by
+/// Multiboot v1, ran `hello` with the arguments of its module string, left `traps`
+/// suspended, and ended the run with the pass status. Returns the problems found.
+pub fn judge_gnu_boot(r: &RunResult) -> Vec<String> {
+    // SeaBIOS leaves `Booting from ROM..` without a newline before a Multiboot kernel's line.
+    let lines: Vec<String> = r
+        .transcript
+        .lines()
+        .map(strip_escapes)
+        .map(|l| match l.find("Mach_R ") {
+            Some(at) => l[at..].to_string(),
+            None => l,
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut problems = Vec::new();
+    let expected_first = format!("Mach_R {} booted via multiboot", env!("CARGO_PKG_VERSION"));
+    match lines.iter().find(|l| l.starts_with("Mach_R ")) {
+        Some(l) if *l == expected_first => {}
+        Some(l) => problems.push(format!("first line is `{l}`, expected `{expected_first}`")),
+        None => problems.push(format!("no `{expected_first}` line")),
+    }
+    for want in [
+        "hello from hello in ring 3",
+        "mach_task_self round trip: name ",
+        "[boot] module 1 (traps): task left suspended (no resume)",
+    ] {
+        if !lines.iter().any(|l| l.contains(want)) {
+            problems.push(format!("no line with `{want}`"));
+        }
+    }
+    for bad in ["[panic]", "FAIL", "[run] traps"] {
+        if let Some(l) = lines.iter().find(|l| l.contains(bad)) {
+            problems.push(format!("unexpected line `{l}`"));
+        }
+    }
+    if r.timed_out {
+        problems.push("QEMU timed out".into());
+    } else if r.status != Some(EXIT_PASS) {
+        problems.push(format!(
+            "QEMU {}, expected debug-exit status {EXIT_PASS}",
+            r.status_text()
+        ));
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +504,24 @@ mod tests {
         assert!(v.problems.is_empty(), "{:?}", v.problems);
         assert_eq!(v.tests.len(), 2);
         assert!(v.tests.iter().all(|t| t.passed));
+    }
+
+    #[test]
+    fn the_gnu_boot_is_judged_on_its_lines_and_status() {
+        let first = concat!(
+            "Mach_R ",
+            env!("CARGO_PKG_VERSION"),
+            " booted via multiboot\r\n"
+        );
+        let good = format!("{first}[boot] module 1 (traps): task left suspended (no resume)\nhello from hello in ring 3\nmach_task_self round trip: name 3\n");
+        assert!(judge_gnu_boot(&result(&good, EXIT_PASS)).is_empty());
+        assert_eq!(judge_gnu_boot(&result(&good, 0)).len(), 1);
+        let pvh = good.replace("multiboot\r", "pvh\r");
+        assert_eq!(judge_gnu_boot(&result(&pvh, EXIT_PASS)).len(), 1);
+        let ran = format!("{good}[run] traps\n");
+        assert_eq!(judge_gnu_boot(&result(&ran, EXIT_PASS)).len(), 1);
+        let short = format!("{first}hello from hello in ring 3\n");
+        assert_eq!(judge_gnu_boot(&result(&short, EXIT_PASS)).len(), 2);
     }
 
     #[test]
