@@ -94,6 +94,10 @@ impl Space {
 
     /// Inserts an entry under a name known to be free.
     pub fn insert(&mut self, name: Name, e: Entry) {
+        debug_assert!(
+            !self.entries.contains_key(&name),
+            "name {name} reused while in use"
+        );
         if e.has(MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) {
             if let Obj::Port(p) = e.obj {
                 self.by_port.insert(p, name);
@@ -112,7 +116,10 @@ impl Space {
             }
         }
         match e {
-            Some(e) => self.insert(name, e),
+            Some(e) => {
+                self.entries.remove(&name);
+                self.insert(name, e)
+            }
             None => {
                 self.entries.remove(&name);
                 self.free_name(name);
