@@ -84,7 +84,7 @@ impl World {
     /// Mostly an existing name of the space, sometimes a made-up one.
     fn name(&mut self, s: SpaceId, sel: u16) -> u32 {
         let names = self.ipc.names(s).unwrap().0;
-        if names.is_empty() || sel % 7 == 0 {
+        if names.is_empty() || sel.is_multiple_of(7) {
             (sel % 50) as u32
         } else {
             names[sel as usize % names.len()]
@@ -119,7 +119,11 @@ impl World {
             }
             Op::MoveMember(s, a, b) => {
                 let a = self.name(sp(s), *a);
-                let b = if *b % 4 == 0 { 0 } else { self.name(sp(s), *b) };
+                let b = if b.is_multiple_of(4) {
+                    0
+                } else {
+                    self.name(sp(s), *b)
+                };
                 let _ = self.ipc.move_member(sp(s), a, b);
             }
             Op::Move(s, n, d, t, at) => {
