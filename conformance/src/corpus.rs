@@ -18,13 +18,24 @@ pub struct Family {
     pub defines: Vec<&'static str>,
 }
 
-/// The three families: GNU (gnumach-dev), Apple (XNU) and OSF (MkLinux).
+/// The GNU family: gnumach-dev from the fetched reference set (no corpus needed).
+pub fn gnu_family() -> Family {
+    let gnu = reference_include(&reference_root().unwrap_or_else(|e| panic!("{e}")));
+    Family {
+        name: "gnumach-dev",
+        dialect: "gnu",
+        dir: gnu.clone(),
+        include_dirs: vec![gnu],
+        defines: vec![],
+    }
+}
+
+/// The families of `../shared/corpus`: Apple (XNU) and OSF (MkLinux).
 ///
 /// OSF's build linked `mach/machine` to the architecture's directory (`mach/ppc` for the
 /// PowerMac export); the corpus does not carry that link, so a scratch include root under
 /// `scratch` recreates it. Nothing is written into the corpus.
-pub fn families(corpus: &Path, scratch: &Path) -> Vec<Family> {
-    let gnu = reference_include(&reference_root().unwrap_or_else(|e| panic!("{e}")));
+pub fn corpus_families(corpus: &Path, scratch: &Path) -> Vec<Family> {
     let osf_export = corpus.join("osfmk-mklinux/osfmk/export/powermac/include");
     let machine_root = scratch.join("osf-machine-link");
     let link = machine_root.join("mach/machine");
@@ -34,13 +45,6 @@ pub fn families(corpus: &Path, scratch: &Path) -> Vec<Family> {
         std::os::unix::fs::symlink(osf_export.join("mach/ppc"), &link).expect("machine link");
     }
     vec![
-        Family {
-            name: "gnumach-dev",
-            dialect: "gnu",
-            dir: gnu.clone(),
-            include_dirs: vec![gnu],
-            defines: vec![],
-        },
         Family {
             name: "xnu",
             dialect: "apple",
@@ -66,6 +70,13 @@ pub fn families(corpus: &Path, scratch: &Path) -> Vec<Family> {
             defines: vec![],
         },
     ]
+}
+
+/// The three families: GNU ([`gnu_family`]) and those of the corpus ([`corpus_families`]).
+pub fn families(corpus: &Path, scratch: &Path) -> Vec<Family> {
+    let mut all = vec![gnu_family()];
+    all.extend(corpus_families(corpus, scratch));
+    all
 }
 
 /// Every `.defs` file under `dir`, sorted, not following directory links.

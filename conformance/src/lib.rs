@@ -5,6 +5,8 @@ pub mod corpus;
 pub mod gnumach;
 pub mod harness;
 pub mod paths;
+pub mod results;
+pub mod skip;
 pub mod suite;
 
 /// Runs `cmd` with `input` on its standard input; returns its status and captured output.

@@ -36,9 +36,17 @@ pub fn reference_include(root: &Path) -> PathBuf {
     root.join("usr/include/x86_64-linux-gnu")
 }
 
-/// `../shared/corpus` beside the checkout, if present. It may legitimately be absent (a
-/// clone without `../shared`); tests that need it report a skip (see [`crate::skip`]).
+/// `../shared/corpus` beside the checkout (or `$MIGC_CORPUS_DIR`), if present. It may
+/// legitimately be absent (a clone without `../shared`); tests that need it report a skip
+/// (see [`crate::skip`]).
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/corpus");
+    let dir = corpus_path();
     dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
+}
+
+/// Where [`corpus_dir`] looks.
+pub fn corpus_path() -> PathBuf {
+    std::env::var_os("MIGC_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
