@@ -7,6 +7,7 @@ pub mod gdt;
 pub mod idt;
 pub mod phys;
 pub mod probe;
+pub mod reset;
 pub mod rt;
 pub mod serial;
 pub mod timer;
