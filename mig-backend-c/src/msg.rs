@@ -102,6 +102,20 @@ impl Datum<'_> {
             Shape::VarArray { .. } | Shape::VarString { .. } | Shape::Dynamic { .. }
         )
     }
+
+    /// Whether the receiver checks this descriptor whole against a `<name>Check` constant
+    /// (`BAD_TYPECHECK`) rather than field by field. Long, variable, out-of-line and
+    /// polymorphic descriptors are checked by field. So are rights in a kernel server: the
+    /// deallocate bit of what arrives in the kernel is not predictable (GNU MIG's rule for
+    /// `KernelServer` stubs, observed for every argument kind).
+    pub fn quick_checked(&self) -> bool {
+        let kernel_receives = kernel(Side::Server) && self.port;
+        !self.long
+            && !self.variable()
+            && self.shape != Shape::Ool
+            && !self.recv_poly
+            && !kernel_receives
+    }
 }
 
 /// A request or reply.

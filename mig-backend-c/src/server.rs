@@ -54,7 +54,7 @@ pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: 
 fn type_check_in(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str, simple_flag: bool) {
     o.line("#if\tTypeCheck");
     let fixed = !d.variable() && d.shape != Shape::Ool;
-    if !d.long && fixed && !d.recv_poly {
+    if d.quick_checked() {
         o.line(format!("if (BAD_TYPECHECK(&{e}, &{}Check))", d.name));
         o.line(format!("\t{{ {fail} }}"));
         o.line("#endif\t/* TypeCheck */");
@@ -167,7 +167,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     }
     o.blank();
     for d in &req.data {
-        if !d.long && !d.variable() && !d.recv_poly && d.shape != Shape::Ool {
+        if d.quick_checked() {
             descriptor_const(
                 o,
                 t,

@@ -150,7 +150,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     }
     if let Some(rep) = &rep {
         for d in &rep.data {
-            if d.long || d.variable() || d.recv_poly {
+            if !d.quick_checked() {
                 continue;
             }
             descriptor_const(
