@@ -24,6 +24,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
@@ -39,7 +40,9 @@ use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
 pub use consts::{KernReturn, Name};
-pub use msg::{Copyout, KMsg, OolReader, OolWriter, QueueFull, RecvError, Sent};
+pub use msg::{
+    Copyout, KMsg, OolReader, OolWriter, QueueFull, RecvError, Sent, BODY_ERROR_DESTROYS_PREFIX,
+};
 pub use ops::PortStatus;
 
 use consts::*;
