@@ -90,10 +90,13 @@ int main(int argc, char **argv) {
     if (syscall_task_terminate(0x7777) != KERN_INVALID_ARGUMENT) fail("task_terminate(bad name) accepted");
     print("trap argument checks ok\n");
 
-    long unimplemented[] = {-1, -25, -31, -65, -100, 0, 1, 60, 1000, (long)0x8000000000000000UL, 0x7fffffffffffffffL};
+    long unimplemented[] = {-1, -31, -65, -100, 0, 1, 60, 1000, (long)0x8000000000000000UL, 0x7fffffffffffffffL};
     for (unsigned i = 0; i < sizeof unimplemented / sizeof unimplemented[0]; i++)
         if (raw_trap(unimplemented[i], 1, 2, 3, 4, 5, 6) != KERN_INVALID_ARGUMENT) fail("unimplemented trap did not return KERN_INVALID_ARGUMENT");
     print("unimplemented traps answer KERN_INVALID_ARGUMENT\n");
+    /* mach_msg_trap(NULL, MACH_SEND_MSG, 32, ...): the message cannot be read. */
+    if (raw_trap(-25, 0, 1, 32, 0, 0, 0) != 0x10000002L) fail("mach_msg from address 0 did not answer MACH_SEND_INVALID_DATA");
+    print("mach_msg of an unreadable message answers MACH_SEND_INVALID_DATA\n");
 
     if (regs_changed()) fail("registers other than rax, rcx, r11 changed across a trap");
     print("registers preserved across syscall\n");

@@ -17,11 +17,13 @@ extern crate alloc;
 mod arch;
 mod console;
 mod heap;
-mod ipc;
+mod kobj;
 mod ktest;
+mod mig;
 mod mm;
 mod msg;
 mod sched;
+mod servers;
 mod sync;
 mod syscall;
 mod task;
@@ -281,7 +283,9 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
         };
         let name = String::from_utf8_lossy(plan.name()).into_owned();
         match (plan.create, plan.resume) {
-            (false, _) => kprintln!("[boot] module {index} ({name}): no $(task-create), not a task"),
+            (false, _) => {
+                kprintln!("[boot] module {index} ({name}): no $(task-create), not a task")
+            }
             (true, Resume::Never) => {
                 kprintln!("[boot] module {index} ({name}): task left suspended (no resume)")
             }
@@ -335,6 +339,7 @@ fn kmain(bi: BootInfo) -> ! {
         Ordering::Relaxed,
     );
     kprintln!("[boot] timer: {:?} at {} Hz", source, timer::HZ);
+    sched::lock().init_ipc();
     cpu::enable_interrupts();
     let progs = programs(&bi);
     kprintln!("[boot] {} user programs", progs.len());

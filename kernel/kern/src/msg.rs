@@ -1,9 +1,444 @@
-//! `mach_msg`: the trap's send and receive phases over the IPC core, and the continuations
-//! of threads that wait in it.
+//! `mach_msg`: the trap's send and receive phases over the IPC core, the continuations of
+//! threads that wait in it, and the service of messages sent to kernel objects.
+//!
+//! The send phase copies the user's message in (checked copy, then [`Ipc::copyin`]), queues
+//! it, and wakes the receivers the IPC core names. A message to a kernel object is served
+//! at once ([`serve`]): it is copied out into the kernel's IPC space, the migc-generated
+//! server of its subsystem runs over those bytes ([`crate::servers`]), and the reply goes
+//! back through the ordinary copy-in path from the kernel space. The receive phase
+//! dequeues and copies out into the receiver's space; with nothing queued the thread waits
+//! ([`crate::sched::WaitKind::Receive`]) and the phase is re-run when it is woken.
+//!
+//! Out-of-line regions: a user sender's are read with checked copies (and unmapped when the
+//! sender asked for deallocation); a user receiver's are new regions of its address map.
+//! In the kernel space a region is a token of [`KernelOol`], never memory.
 
-use crate::sched::{Kernel, Resume, ThreadId};
+use crate::sched::{self, Kernel, Resume, ThreadId, Wait, WaitKind};
+use crate::task::TaskId;
+use crate::uaccess;
+use crate::vm::{self, VmMap};
+use alloc::vec::Vec;
+use mach_r_ipc::consts::*;
+use mach_r_ipc::{Ipc, KMsg, OolReader, OolWriter, RecvError, Sent, Wakeup};
+
+/// `MACH_SEND_MSG`.
+pub const MACH_SEND_MSG: u32 = 0x1;
+/// `MACH_RCV_MSG`.
+pub const MACH_RCV_MSG: u32 = 0x2;
+/// `MACH_SEND_TIMEOUT`.
+pub const MACH_SEND_TIMEOUT: u32 = 0x10;
+/// `MACH_RCV_TIMEOUT`.
+pub const MACH_RCV_TIMEOUT: u32 = 0x100;
+/// `MACH_RCV_LARGE`.
+pub const MACH_RCV_LARGE: u32 = 0x800;
+/// `MACH_SEND_NO_BUFFER`: a message larger than the kernel accepts.
+pub const MACH_SEND_NO_BUFFER: u32 = 0x1000_000d;
+/// `MACH_RCV_INVALID_DATA`: the receive buffer is not writable.
+pub const MACH_RCV_INVALID_DATA: u32 = 0x1000_4008;
+/// `MIG_NO_REPLY`.
+const MIG_NO_REPLY: i32 = -305;
+
+/// Largest message the kernel copies in.
+pub const MAX_MSG: u32 = 1 << 20;
+/// Largest out-of-line region the kernel copies.
+pub const MAX_OOL: u64 = 64 << 20;
+
+/// What a phase of `mach_msg` ends in.
+pub enum Outcome {
+    /// Return this value from the trap.
+    Return(u64),
+    /// The thread waits; its result comes with its continuation.
+    Wait,
+    /// The send phase is done; go on to the receive phase (if asked).
+    Sent,
+}
+
+/// Out-of-line regions of a user task: read with checked copies, written into new regions.
+pub struct UserOol<'a> {
+    /// The task's page tables.
+    pub root: u64,
+    /// Its regions.
+    pub vm: &'a mut VmMap,
+}
+
+impl OolReader for UserOol<'_> {
+    fn read(&mut self, addr: u64, len: u64) -> Option<Vec<u8>> {
+        if len > MAX_OOL {
+            return None;
+        }
+        let mut buf = alloc::vec![0u8; len as usize];
+        uaccess::copy_in(self.root, addr, &mut buf).then_some(buf)
+    }
+    fn deallocate(&mut self, addr: u64, len: u64) {
+        let _ = vm::deallocate(self.vm, self.root, addr, len);
+    }
+}
+
+impl OolWriter for UserOol<'_> {
+    fn allocate(&mut self, len: u64) -> Option<u64> {
+        vm::allocate(self.vm, self.root, 0, len, true).ok()
+    }
+    fn fill(&mut self, addr: u64, data: &[u8]) {
+        let ok = uaccess::copy_out(self.root, addr, data);
+        debug_assert!(ok, "a region the kernel just made is writable");
+    }
+}
+
+/// Out-of-line regions in the kernel's space: tokens into a table of byte vectors.
+#[derive(Debug, Default)]
+pub struct KernelOol {
+    regions: Vec<Option<Vec<u8>>>,
+}
+
+const TOKEN_BASE: u64 = 0x7000_0000_0000;
+
+impl KernelOol {
+    /// Keeps `data`; returns its token.
+    pub fn put(&mut self, data: Vec<u8>) -> u64 {
+        self.regions.push(Some(data));
+        TOKEN_BASE + self.regions.len() as u64
+    }
+    /// The region of a token.
+    pub fn get(&self, token: u64) -> Option<&[u8]> {
+        let i = token.checked_sub(TOKEN_BASE + 1)? as usize;
+        self.regions.get(i)?.as_deref()
+    }
+}
+
+impl OolReader for KernelOol {
+    fn read(&mut self, addr: u64, len: u64) -> Option<Vec<u8>> {
+        let r = self.get(addr)?;
+        (len as usize <= r.len()).then(|| r[..len as usize].to_vec())
+    }
+    fn deallocate(&mut self, addr: u64, _len: u64) {
+        if let Some(i) = addr.checked_sub(TOKEN_BASE + 1) {
+            if let Some(slot) = self.regions.get_mut(i as usize) {
+                *slot = None;
+            }
+        }
+    }
+}
+
+impl OolWriter for KernelOol {
+    fn allocate(&mut self, len: u64) -> Option<u64> {
+        (len <= MAX_OOL).then(|| self.put(alloc::vec![0u8; len as usize]))
+    }
+    fn fill(&mut self, addr: u64, data: &[u8]) {
+        if let Some(i) = addr.checked_sub(TOKEN_BASE + 1) {
+            if let Some(Some(r)) = self.regions.get_mut(i as usize) {
+                let n = data.len().min(r.len());
+                r[..n].copy_from_slice(&data[..n]);
+            }
+        }
+    }
+}
+
+fn msg_args(a: [u64; 6], notify: u32) -> sched::MsgArgs {
+    sched::MsgArgs {
+        msg: a[0],
+        option: a[1] as u32,
+        send_size: a[2] as u32,
+        rcv_size: a[3] as u32,
+        rcv_name: a[4] as u32,
+        timeout: a[5] as u32,
+        notify,
+    }
+}
+
+/// The `mach_msg_trap` of thread `tid` of `task`: returns the trap's value, or `None` when
+/// the thread now waits.
+pub fn mach_msg(k: &mut Kernel, tid: ThreadId, task: TaskId, a: [u64; 6]) -> Option<u64> {
+    let args = msg_args(a, 0);
+    let deadline = if args.option & (MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT) != 0 && args.timeout != 0
+    {
+        Some(sched::now() + sched::ms_to_ticks(args.timeout))
+    } else {
+        None
+    };
+    if let Some(t) = k.threads.get_mut(&tid) {
+        t.msg = args;
+        t.msg_deadline = deadline;
+        t.timed_out = false;
+    }
+    if args.option & MACH_SEND_MSG != 0 {
+        match send_phase(k, tid, task, None) {
+            Outcome::Return(v) => return Some(v),
+            Outcome::Wait => return None,
+            Outcome::Sent => {}
+        }
+    }
+    if args.option & MACH_RCV_MSG != 0 {
+        return match receive_phase(k, tid, task) {
+            Outcome::Return(v) => Some(v),
+            Outcome::Wait => None,
+            Outcome::Sent => Some(u64::from(MACH_MSG_SUCCESS)),
+        };
+    }
+    Some(u64::from(MACH_MSG_SUCCESS))
+}
+
+/// Copies the message in (unless `kmsg` is one kept from an earlier try) and queues it.
+fn send_phase(k: &mut Kernel, tid: ThreadId, task: TaskId, kmsg: Option<KMsg>) -> Outcome {
+    let Some(args) = k.threads.get(&tid).map(|t| t.msg) else {
+        return Outcome::Wait;
+    };
+    let kmsg = match kmsg {
+        Some(m) => m,
+        None => match copyin_user(k, task, &args) {
+            Ok(m) => m,
+            Err(code) => return Outcome::Return(u64::from(code)),
+        },
+    };
+    let result = k.ipc().send(kmsg, false);
+    match result {
+        Ok(Sent::Queued(_)) | Ok(Sent::Dropped) => {
+            process_wakeups(k);
+            Outcome::Sent
+        }
+        Ok(Sent::Kernel(m)) => {
+            serve(k, m);
+            Outcome::Sent
+        }
+        Err(mach_r_ipc::QueueFull(m)) => {
+            let port = m.dest_port();
+            let timed_out = k.threads.get(&tid).is_some_and(|t| t.timed_out);
+            if args.option & MACH_SEND_TIMEOUT != 0 && (args.timeout == 0 || timed_out) {
+                return Outcome::Return(u64::from(send_timed_out(k, task, &args, m)));
+            }
+            let deadline = k.threads.get(&tid).and_then(|t| t.msg_deadline);
+            if let (Some(t), Some(p)) = (k.threads.get_mut(&tid), port) {
+                t.pending = Some(m);
+                k.block(
+                    tid,
+                    Wait {
+                        kind: WaitKind::Send(p),
+                        deadline: if args.option & MACH_SEND_TIMEOUT != 0 {
+                            deadline
+                        } else {
+                            None
+                        },
+                        resume: Resume::Send,
+                    },
+                );
+            }
+            Outcome::Wait
+        }
+    }
+}
+
+/// `MACH_SEND_TIMED_OUT`: the message comes back into the sender's space and buffer.
+fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) -> u32 {
+    let Some((ipc, t)) = k.ipc_and_task(task) else {
+        return MACH_SEND_TIMED_OUT;
+    };
+    let mut ool = UserOol {
+        root: t.root,
+        vm: &mut t.vm,
+    };
+    let c = ipc.copyout_pseudo(t.space, m, &mut ool);
+    let n = c.bytes.len().min(args.send_size as usize);
+    let _ = uaccess::copy_out(t.root, args.msg, &c.bytes[..n]);
+    MACH_SEND_TIMED_OUT
+}
+
+fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KMsg, u32> {
+    if args.send_size > MAX_MSG {
+        return Err(MACH_SEND_NO_BUFFER);
+    }
+    let Some((ipc, t)) = k.ipc_and_task(task) else {
+        return Err(MACH_SEND_INVALID_DATA);
+    };
+    let mut bytes = alloc::vec![0u8; args.send_size as usize];
+    if !uaccess::copy_in(t.root, args.msg, &mut bytes) {
+        return Err(MACH_SEND_INVALID_DATA);
+    }
+    let mut ool = UserOol {
+        root: t.root,
+        vm: &mut t.vm,
+    };
+    ipc.copyin(t.space, &bytes, &mut ool)
+}
+
+/// Dequeues and copies out; waits when nothing is queued.
+fn receive_phase(k: &mut Kernel, tid: ThreadId, task: TaskId) -> Outcome {
+    let Some((args, deadline, timed_out)) = k
+        .threads
+        .get(&tid)
+        .map(|t| (t.msg, t.msg_deadline, t.timed_out))
+    else {
+        return Outcome::Wait;
+    };
+    let large = args.option & MACH_RCV_LARGE != 0;
+    let Some((ipc, t)) = k.ipc_and_task(task) else {
+        return Outcome::Wait;
+    };
+    let r = ipc.receive(t.space, args.rcv_name, args.rcv_size, large);
+    let out = match r {
+        Ok(m) => {
+            let mut ool = UserOol {
+                root: t.root,
+                vm: &mut t.vm,
+            };
+            let c = ipc.copyout(t.space, m, &mut ool);
+            if uaccess::copy_out(t.root, args.msg, &c.bytes) {
+                Outcome::Return(u64::from(c.code))
+            } else {
+                Outcome::Return(u64::from(MACH_RCV_INVALID_DATA))
+            }
+        }
+        Err(RecvError::TooLarge { size }) => {
+            let _ = uaccess::copy_out(t.root, args.msg + 4, &size.to_le_bytes());
+            Outcome::Return(u64::from(MACH_RCV_TOO_LARGE))
+        }
+        Err(RecvError::TooLargeDestroyed { header }) => {
+            let _ = uaccess::copy_out(t.root, args.msg, &header);
+            Outcome::Return(u64::from(MACH_RCV_TOO_LARGE))
+        }
+        Err(RecvError::Wait(on)) => {
+            if args.option & MACH_RCV_TIMEOUT != 0 && (args.timeout == 0 || timed_out) {
+                Outcome::Return(u64::from(MACH_RCV_TIMED_OUT))
+            } else {
+                k.block(
+                    tid,
+                    Wait {
+                        kind: WaitKind::Receive(on),
+                        deadline: if args.option & MACH_RCV_TIMEOUT != 0 {
+                            deadline
+                        } else {
+                            None
+                        },
+                        resume: Resume::Receive,
+                    },
+                );
+                return Outcome::Wait;
+            }
+        }
+        Err(e) => Outcome::Return(u64::from(e.code().unwrap_or(MACH_RCV_INVALID_NAME))),
+    };
+    process_wakeups(k);
+    out
+}
 
 /// Runs the continuation of woken thread `id` (called by the scheduler before entering it).
 pub fn resume(k: &mut Kernel, id: ThreadId, r: Resume) {
-    let _ = (k, id, r);
+    let Some(task) = k.threads.get(&id).map(|t| t.task) else {
+        return;
+    };
+    let out = match r {
+        Resume::Value(v) => Outcome::Return(v),
+        Resume::Send => {
+            let m = k.threads.get_mut(&id).and_then(|t| t.pending.take());
+            match send_phase(k, id, task, m) {
+                Outcome::Sent => {
+                    let rcv = k
+                        .threads
+                        .get(&id)
+                        .is_some_and(|t| t.msg.option & MACH_RCV_MSG != 0);
+                    if rcv {
+                        if let Some(t) = k.threads.get_mut(&id) {
+                            t.timed_out = false;
+                        }
+                        receive_phase(k, id, task)
+                    } else {
+                        Outcome::Return(u64::from(MACH_MSG_SUCCESS))
+                    }
+                }
+                o => o,
+            }
+        }
+        Resume::Receive => receive_phase(k, id, task),
+    };
+    match out {
+        Outcome::Return(v) => {
+            if let Some(t) = k.threads.get_mut(&id) {
+                t.frame.rax = v;
+            }
+        }
+        Outcome::Sent => {
+            if let Some(t) = k.threads.get_mut(&id) {
+                t.frame.rax = u64::from(MACH_MSG_SUCCESS);
+            }
+        }
+        Outcome::Wait => {}
+    }
+}
+
+/// Wakes the threads the IPC core's events concern.
+pub fn process_wakeups(k: &mut Kernel) {
+    loop {
+        let events = k.ipc().take_wakeups();
+        if events.is_empty() {
+            return;
+        }
+        for e in events {
+            match e {
+                Wakeup::Message { port, set } => {
+                    k.wake_all(WaitKind::Receive(mach_r_ipc::Waitable::Port(port)));
+                    if let Some(s) = set {
+                        k.wake_all(WaitKind::Receive(mach_r_ipc::Waitable::Set(s)));
+                    }
+                }
+                Wakeup::Room(port) => k.wake_all(WaitKind::Send(port)),
+                Wakeup::Abort { on, code } => {
+                    let ids: Vec<ThreadId> = k.waiters(WaitKind::Receive(on)).collect();
+                    for id in ids {
+                        if let Some(t) = k.threads.get_mut(&id) {
+                            if let Some(w) = t.wait.as_mut() {
+                                w.resume = Resume::Value(u64::from(code));
+                            }
+                        }
+                        k.wake(id, false);
+                    }
+                    if let mach_r_ipc::Waitable::Port(p) = on {
+                        k.wake_all(WaitKind::Send(p));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Serves a message sent to a kernel object: copy-out into the kernel space, the
+/// generated server of its subsystem, the reply sent from the kernel space.
+pub fn serve(k: &mut Kernel, m: KMsg) {
+    let mut ool = KernelOol::default();
+    let ks = k.ipc().kernel_space();
+    let c = k.ipc().copyout(ks, m, &mut ool);
+    let request = c.bytes;
+    let mut reply = alloc::vec![0u8; crate::servers::MAX_REPLY];
+    crate::servers::dispatch(k, &request, &mut reply, &mut ool);
+    let size =
+        (u32::from_le_bytes(reply[4..8].try_into().unwrap_or([0; 4])) as usize).min(reply.len());
+    let code = i32::from_le_bytes(reply[40..44].try_into().unwrap_or([0; 4]));
+    let remote = u32::from_le_bytes(reply[8..12].try_into().unwrap_or([0; 4]));
+    if code == MIG_NO_REPLY || remote == MACH_PORT_NULL {
+        // No reply: the reply right (if any) is released.
+        if remote != MACH_PORT_NULL {
+            let _ = k.ipc().deallocate(ks, remote);
+        }
+    } else {
+        match k.ipc().copyin(ks, &reply[..size], &mut ool) {
+            Ok(r) => match k.ipc().send(r, true) {
+                Ok(Sent::Kernel(r)) => k.ipc().destroy_kmsg(r),
+                Ok(_) => {}
+                Err(mach_r_ipc::QueueFull(r)) => k.ipc().destroy_kmsg(r),
+            },
+            Err(e) => {
+                crate::kprintln!(
+                    "[kernel] reply {} not sent: {e:#x}",
+                    i32::from_le_bytes(reply[28..32].try_into().unwrap_or([0; 4]))
+                );
+            }
+        }
+    }
+    process_wakeups(k);
+}
+
+impl Kernel {
+    /// The IPC state and one task, borrowed together.
+    pub fn ipc_and_task(&mut self, task: TaskId) -> Option<(&mut Ipc, &mut crate::task::Task)> {
+        let ipc = self.ipc.as_mut()?;
+        let t = self.tasks.get_mut(&task)?;
+        Some((ipc, t))
+    }
 }

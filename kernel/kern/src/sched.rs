@@ -25,6 +25,8 @@ use crate::task::{Outcome, Task, TaskId};
 use crate::trap::{FxArea, TrapFrame};
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use mach_r_ipc::{Ipc, KMsg, PortId, Waitable};
 
 /// A thread's identifier (never reused during a boot).
 pub type ThreadId = u32;
@@ -52,47 +54,39 @@ pub enum State {
     Running,
     /// Waiting for an event or a deadline.
     Waiting,
-    /// Terminated; its record goes when its task is reaped.
-    Dead,
 }
 
 /// Work the kernel does for a woken thread before entering it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // constructed by mach_msg, which lands next
 pub enum Resume {
     /// Retry the receive phase of the `mach_msg` it waits in.
     Receive,
-    /// Retry the send phase of the `mach_msg` it waits in.
+    /// Retry the send phase of the `mach_msg` it waits in (its message is kept).
     Send,
+    /// Return this value (a plain sleep).
+    Value(u64),
 }
 
 /// What a waiting thread waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // the message waits are constructed by mach_msg, which lands next
 pub enum WaitKind {
     /// Only its deadline (`thread_switch` with `SWITCH_OPTION_WAIT`).
     Sleep,
-    /// A message on a port or port set (`mach_msg` receive); `object` is the IPC core's id.
-    Receive {
-        /// The port or port set, as the IPC core names it.
-        object: u64,
-    },
+    /// A message on a port or port set (`mach_msg` receive).
+    Receive(Waitable),
     /// Room in a full queue (`mach_msg` send).
-    Send {
-        /// The destination port.
-        port: u64,
-    },
+    Send(PortId),
 }
 
-/// A wait: its kind, its deadline (in ticks) and the value the thread gets on timeout.
+/// A wait: its kind, its deadline (in ticks) and what runs when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wait {
     /// What is awaited.
     pub kind: WaitKind,
-    /// Tick at which the wait ends on its own.
+    /// Tick at which the wait ends on its own (the thread's `timed_out` is then set).
     pub deadline: Option<u64>,
-    /// The trap's result when the deadline passes.
-    pub timeout_result: u64,
+    /// The continuation, run on wake-up and on timeout.
+    pub resume: Resume,
 }
 
 /// The arguments of the `mach_msg` a thread is in (kept while it waits).
@@ -142,8 +136,15 @@ pub struct Thread {
     /// Continuation to run before it is entered.
     pub resume: Option<Resume>,
     /// Its current `mach_msg`.
-    #[allow(dead_code)] // read by mach_msg, which lands next
     pub msg: MsgArgs,
+    /// The deadline of its current `mach_msg` (kept over spurious wake-ups).
+    pub msg_deadline: Option<u64>,
+    /// Set when its wait ended by its deadline (read by the continuation).
+    pub timed_out: bool,
+    /// The message a sender waits to queue.
+    pub pending: Option<KMsg>,
+    /// Its kernel port (`mach_thread_self`).
+    pub port: Option<PortId>,
     /// Whether it is in a ready queue.
     queued: bool,
 }
@@ -165,6 +166,10 @@ impl Thread {
             wait: None,
             resume: None,
             msg: MsgArgs::default(),
+            msg_deadline: None,
+            timed_out: false,
+            pending: None,
+            port: None,
             queued: false,
         }
     }
@@ -186,6 +191,10 @@ pub struct Kernel {
     /// Next task identifier.
     pub next_task: TaskId,
     loaded_root: u64,
+    /// The IPC state (made by [`Kernel::init_ipc`] at boot).
+    pub ipc: Option<Ipc>,
+    /// The kernel's own ports (host, device master, ...), made with the IPC state.
+    pub kports: Option<crate::kobj::KPorts>,
 }
 
 /// The kernel's state.
@@ -198,6 +207,8 @@ pub static KERNEL: IrqLock<Kernel> = IrqLock::new(Kernel {
     next_thread: 1,
     next_task: 1,
     loaded_root: 0,
+    ipc: None,
+    kports: None,
 });
 
 /// Locks the kernel state.
@@ -259,27 +270,35 @@ impl Kernel {
         self.ready[p].push_back(id);
     }
 
-    /// Ends a wait: the thread becomes ready, with `resume` to run first (or with `rax` set).
-    pub fn wake(&mut self, id: ThreadId, resume: Option<Resume>, rax: Option<u64>) {
+    /// Ends a wait: the thread becomes ready and its continuation runs before it is
+    /// entered (`timed_out` tells the continuation why).
+    pub fn wake(&mut self, id: ThreadId, timed_out: bool) {
         let Some(t) = self.threads.get_mut(&id) else {
             return;
         };
         if t.state != State::Waiting {
             return;
         }
+        let Some(w) = t.wait.take() else {
+            return;
+        };
         t.state = State::Ready;
-        t.wait = None;
-        t.resume = resume;
-        if let Some(v) = rax {
-            t.frame.rax = v;
-        }
+        t.resume = Some(w.resume);
+        t.timed_out = timed_out;
+        let pri = t.sched_pri;
         self.make_ready(id);
         if let Some(c) = self.current {
-            let better = self.threads[&id].sched_pri
-                < self.threads.get(&c).map_or(NRQS as u8, |t| t.sched_pri);
-            if better {
+            if pri < self.threads.get(&c).map_or(NRQS as u8, |t| t.sched_pri) {
                 self.resched = true;
             }
+        }
+    }
+
+    /// Wakes every thread waiting with `kind`.
+    pub fn wake_all(&mut self, kind: WaitKind) {
+        let ids: Vec<ThreadId> = self.waiters(kind).collect();
+        for id in ids {
+            self.wake(id, false);
         }
     }
 
@@ -292,7 +311,6 @@ impl Kernel {
     }
 
     /// Threads waiting with the given kind.
-    #[allow(dead_code)] // used by mach_msg, which lands next
     pub fn waiters(&self, kind: WaitKind) -> impl Iterator<Item = ThreadId> + '_ {
         self.threads
             .values()
@@ -348,7 +366,7 @@ impl Kernel {
 
     /// Called on every tick: ends expired waits and depressions.
     pub fn tick(&mut self, now: u64) {
-        let mut expired = alloc::vec::Vec::new();
+        let mut expired = Vec::new();
         for t in self.threads.values_mut() {
             if let Some(d) = t.depress_until {
                 if now >= d {
@@ -359,13 +377,13 @@ impl Kernel {
             if t.state == State::Waiting {
                 if let Some(w) = t.wait {
                     if w.deadline.is_some_and(|d| now >= d) {
-                        expired.push((t.id, w.timeout_result));
+                        expired.push(t.id);
                     }
                 }
             }
         }
-        for (id, v) in expired {
-            self.wake(id, None, Some(v));
+        for id in expired {
+            self.wake(id, true);
         }
     }
 
@@ -420,13 +438,8 @@ impl Kernel {
         }
         task.outcome = Some(outcome);
         let threads = core::mem::take(&mut task.threads);
-        for tid in &threads {
-            if let Some(t) = self.threads.get_mut(tid) {
-                t.state = State::Dead;
-            }
-        }
         for tid in threads {
-            self.threads.remove(&tid);
+            self.discard_thread(tid);
         }
         if self.current.is_some_and(|c| !self.threads.contains_key(&c)) {
             self.current = None;
@@ -438,16 +451,29 @@ impl Kernel {
         crate::task::release(self, id);
     }
 
-    /// Ends one thread; its task ends with it when it was the last.
-    #[allow(dead_code)] // used by thread_terminate, which lands next
-    pub fn terminate_thread(&mut self, id: ThreadId) {
-        let Some(t) = self.threads.remove(&id) else {
+    /// Removes a thread's record: its kernel port and any message it waited to send are
+    /// destroyed.
+    fn discard_thread(&mut self, id: ThreadId) {
+        let Some(mut t) = self.threads.remove(&id) else {
             return;
         };
         if self.current == Some(id) {
             self.current = None;
         }
-        let task = t.task;
+        if let Some(m) = t.pending.take() {
+            self.ipc().destroy_kmsg(m);
+        }
+        if let Some(p) = t.port {
+            crate::task::destroy_kport(self, p);
+        }
+    }
+
+    /// Ends one thread; its task ends with it when it was the last.
+    pub fn terminate_thread(&mut self, id: ThreadId) {
+        let Some(task) = self.threads.get(&id).map(|t| t.task) else {
+            return;
+        };
+        self.discard_thread(id);
         let last = self.tasks.get_mut(&task).is_some_and(|tk| {
             tk.threads.retain(|&x| x != id);
             tk.threads.is_empty()

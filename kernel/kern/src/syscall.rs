@@ -2,18 +2,21 @@
 //! (negative for Mach traps) in RAX, arguments in RDI, RSI, RDX, R10, R8, R9 (the user stub
 //! copies RCX to R10), the result in RAX; every other register is preserved.
 //!
-//! Implemented: `mach_reply_port` (-26), `mach_thread_self` (-27), `mach_task_self` (-28),
+//! Implemented: `mach_msg_trap` (-25, [`crate::msg`]), `mach_reply_port` (-26), `mach_thread_self` (-27), `mach_task_self` (-28),
 //! `mach_host_self` (-29), `mach_print` (-30), `swtch_pri` (-59), `swtch` (-60),
 //! `thread_switch` (-61), `syscall_task_terminate` (-69). Any other number, positive or
 //! negative, returns `KERN_INVALID_ARGUMENT`, as GNU Mach's `kern_invalid` does.
 
 use crate::arch::usermode;
 use crate::console;
-use crate::ipc::{Object, Right, MACH_PORT_NULL};
-use crate::sched::{self, Kernel, ThreadId, Wait, WaitKind};
+use crate::kobj::KObject;
+use crate::sched::{self, Kernel, Resume, ThreadId, Wait, WaitKind};
 use crate::task::{self, Task, TaskId};
 use crate::trap::{FxArea, TrapFrame};
 use crate::uaccess;
+use crate::{msg, servers};
+use mach_r_ipc::consts::MACH_PORT_NULL;
+use mach_r_ipc::SpaceId;
 
 /// `KERN_SUCCESS`.
 pub const KERN_SUCCESS: u64 = 0;
@@ -27,6 +30,8 @@ pub const MACH_PRINT_MAX: usize = 1024;
 
 /// The Mach trap numbers Mach_R implements.
 pub mod nr {
+    /// `mach_msg_trap(msg, option, send_size, rcv_size, rcv_name, timeout, notify)`.
+    pub const MACH_MSG_TRAP: i64 = -25;
     /// `mach_reply_port()`.
     pub const MACH_REPLY_PORT: i64 = -26;
     /// `mach_thread_self()`.
@@ -80,15 +85,33 @@ extern "C" fn syscall_entry_rust(frame: &mut TrapFrame, fx: &mut FxArea) -> u64 
 
 fn dispatch(k: &mut Kernel, thread: ThreadId, task: TaskId, number: i64, a: [u64; 6]) -> Action {
     use nr::*;
-    let Some(t) = k.tasks.get_mut(&task) else {
+    let Some(space) = k.space_of(task) else {
         return Action::NoReturn;
     };
     let r = match number {
-        MACH_REPLY_PORT => u64::from(t.ports.new_receive_right()),
-        MACH_THREAD_SELF => u64::from(t.ports.send_right_to(Object::Thread)),
-        MACH_TASK_SELF => u64::from(t.ports.send_right_to(Object::Task)),
-        MACH_HOST_SELF => u64::from(t.ports.send_right_to(Object::Host)),
-        MACH_PRINT => mach_print(t, a[0]),
+        MACH_MSG_TRAP => {
+            return match msg::mach_msg(k, thread, task, a) {
+                Some(v) => Action::Return(v),
+                None => Action::NoReturn,
+            }
+        }
+        MACH_REPLY_PORT => u64::from(k.ipc().reply_port(space)),
+        MACH_THREAD_SELF => match k.threads.get(&thread).and_then(|t| t.port) {
+            Some(p) => u64::from(servers::self_port(k, space, p)),
+            None => u64::from(MACH_PORT_NULL),
+        },
+        MACH_TASK_SELF => match k.tasks.get(&task).map(|t| t.port) {
+            Some(p) => u64::from(servers::self_port(k, space, p)),
+            None => u64::from(MACH_PORT_NULL),
+        },
+        MACH_HOST_SELF => {
+            let p = k.kports().host;
+            u64::from(servers::self_port(k, space, p))
+        }
+        MACH_PRINT => match k.tasks.get_mut(&task) {
+            Some(t) => mach_print(t, a[0]),
+            None => KERN_INVALID_ADDRESS,
+        },
         SWTCH_PRI | SWTCH => {
             let others = k.others_ready();
             if others {
@@ -96,14 +119,24 @@ fn dispatch(k: &mut Kernel, thread: ThreadId, task: TaskId, number: i64, a: [u64
             }
             u64::from(others)
         }
-        THREAD_SWITCH => return thread_switch(k, thread, task, a[0], a[1], a[2]),
-        TASK_TERMINATE => return task_terminate(k, task, a[0]),
+        THREAD_SWITCH => return thread_switch(k, thread, space, a[0], a[1], a[2]),
+        TASK_TERMINATE => return task_terminate(k, space, a[0]),
         _ => {
-            t.invalid_traps += 1;
+            if let Some(t) = k.tasks.get_mut(&task) {
+                t.invalid_traps += 1;
+            }
             KERN_INVALID_ARGUMENT
         }
     };
     Action::Return(r)
+}
+
+/// The kernel object a task's name stands for.
+fn object_of(k: &mut Kernel, space: SpaceId, name: u64) -> Option<KObject> {
+    let name = u32::try_from(name).ok()?;
+    let ipc = k.ipc();
+    let p = ipc.name_port(space, name)?;
+    KObject::from_tag(ipc.kobject(p))
 }
 
 fn mach_print(t: &mut Task, s: u64) -> u64 {
@@ -138,7 +171,7 @@ const SWITCH_OPTION_WAIT: u64 = 2;
 fn thread_switch(
     k: &mut Kernel,
     thread: ThreadId,
-    task: TaskId,
+    space: SpaceId,
     hint: u64,
     option: u64,
     time: u64,
@@ -146,29 +179,21 @@ fn thread_switch(
     if option > SWITCH_OPTION_WAIT {
         return Action::Return(KERN_INVALID_ARGUMENT);
     }
-    let Ok(name) = u32::try_from(hint) else {
-        return Action::Return(KERN_INVALID_ARGUMENT);
-    };
-    let valid = name == MACH_PORT_NULL
-        || k.tasks
-            .get(&task)
-            .and_then(|t| t.ports.lookup(name))
-            .is_some_and(|e| e.object == Object::Thread);
-    if !valid {
-        return Action::Return(KERN_INVALID_ARGUMENT);
+    if hint != u64::from(MACH_PORT_NULL) {
+        match object_of(k, space, hint) {
+            Some(KObject::Thread(_)) => {}
+            _ => return Action::Return(KERN_INVALID_ARGUMENT),
+        }
     }
     let ms = u32::try_from(time).unwrap_or(u32::MAX);
     match option {
         SWITCH_OPTION_WAIT => {
-            if let Some(t) = k.threads.get_mut(&thread) {
-                t.frame.rax = KERN_SUCCESS;
-            }
             k.block(
                 thread,
                 Wait {
                     kind: WaitKind::Sleep,
                     deadline: Some(sched::now() + sched::ms_to_ticks(ms)),
-                    timeout_result: KERN_SUCCESS,
+                    resume: Resume::Value(KERN_SUCCESS),
                 },
             );
             Action::NoReturn
@@ -189,15 +214,15 @@ fn thread_switch(
     }
 }
 
-/// `syscall_task_terminate(task)`: only a task's own task port is accepted.
-fn task_terminate(k: &mut Kernel, task: TaskId, task_name: u64) -> Action {
-    let own = u32::try_from(task_name)
-        .ok()
-        .and_then(|n| k.tasks.get(&task).and_then(|t| t.ports.lookup(n)))
-        .is_some_and(|e| e.object == Object::Task && e.right == Right::Send);
-    if !own {
+/// `syscall_task_terminate(task)`: the task a name of the caller's denotes ends.
+fn task_terminate(k: &mut Kernel, space: SpaceId, task_name: u64) -> Action {
+    let Some(KObject::Task(target)) = object_of(k, space, task_name) else {
         return Action::Return(KERN_INVALID_ARGUMENT);
+    };
+    k.terminate_task(target, task::Outcome::Terminated);
+    if k.current.is_some() {
+        Action::Return(KERN_SUCCESS)
+    } else {
+        Action::NoReturn
     }
-    k.terminate_task(task, task::Outcome::Terminated);
-    Action::NoReturn
 }

@@ -8,7 +8,7 @@
 
 use crate::arch::{cpu, gdt, phys};
 use crate::console::print_raw;
-use crate::ipc::PortSpace;
+use crate::kobj::{self, KObject};
 use crate::mm::{self, Tables, FRAMES};
 use crate::sched::{self, Kernel, Thread, ThreadId};
 use crate::trap::TrapFrame;
@@ -17,6 +17,7 @@ use crate::vm::VmMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use mach_r_elf::ElfError;
+use mach_r_ipc::{PortId, SpaceId};
 use mach_r_mm::paging::{self, Flags, MapError, PageSize, TableMemory};
 use mach_r_mm::PAGE_SIZE;
 
@@ -74,8 +75,10 @@ pub struct Task {
     pub root: u64,
     /// Its regions.
     pub vm: VmMap,
-    /// Port names.
-    pub ports: PortSpace,
+    /// Its IPC space.
+    pub space: SpaceId,
+    /// Its kernel port (`mach_task_self`).
+    pub port: PortId,
     /// Ticks spent in ring 3.
     pub ticks: u64,
     /// Traps made.
@@ -215,12 +218,7 @@ fn build_space(
     let top = USER_STACK_TOP;
     let name_at = top - 64;
     let sp = (name_at - 4 * 8) & !15;
-    vm.record(
-        top - USER_STACK_PAGES * PAGE_SIZE,
-        top,
-        true,
-        false,
-    );
+    vm.record(top - USER_STACK_PAGES * PAGE_SIZE, top, true, false);
     for i in 0..USER_STACK_PAGES {
         map_user_page(
             root,
@@ -265,12 +263,15 @@ fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64, VmMap), LoadError> {
     }
 }
 
-/// Creates a task running `image` with one thread, suspended `suspend` times.
+/// Creates a task running `image` with one thread, suspended `suspend` times. With
+/// `boot_ports` the task gets send rights to the privileged host port and the device
+/// master port first (names 1 and 2, as GNU Mach gives its bootstrap task).
 pub fn create(
     k: &mut Kernel,
     name: &str,
     image: &[u8],
     suspend: u32,
+    boot_ports: bool,
 ) -> Result<(TaskId, ThreadId), LoadError> {
     let (root, sp, entry, vm) = load(name, image)?;
     let frame = TrapFrame {
@@ -284,6 +285,16 @@ pub fn create(
     let id = k.next_task;
     k.next_task += 1;
     let tid = k.new_thread_id();
+    let kp = k.kports();
+    let ipc = k.ipc();
+    let space = ipc.space_create();
+    let port = kobj::new_port(ipc, KObject::Task(id));
+    let tport = kobj::new_port(ipc, KObject::Thread(tid));
+    if boot_ports {
+        // Names 1 and 2, as GNU Mach's `${host-port}` and `${device-port}`.
+        let _ = ipc.make_send(space, kp.host_priv);
+        let _ = ipc.make_send(space, kp.device_master);
+    }
     k.tasks.insert(
         id,
         Task {
@@ -291,7 +302,8 @@ pub fn create(
             name: String::from(name),
             root,
             vm,
-            ports: PortSpace::new(),
+            space,
+            port,
             ticks: 0,
             traps: 0,
             invalid_traps: 0,
@@ -301,21 +313,35 @@ pub fn create(
             suspend_count: 0,
         },
     );
-    k.add_thread(Thread::new(tid, id, frame, suspend));
+    let mut t = Thread::new(tid, id, frame, suspend);
+    t.port = Some(tport);
+    k.add_thread(t);
     Ok((id, tid))
 }
 
-/// Frees what a dead task holds (its address space); its record stays for the report.
-/// The caller has loaded other page tables if these were loaded.
-pub fn release(k: &mut Kernel, id: TaskId) {
-    if let Some(t) = k.tasks.get_mut(&id) {
-        if t.root != 0 {
-            destroy(t.root);
-            t.root = 0;
-            t.vm = VmMap::new();
-        }
-        t.ports = PortSpace::new();
+/// Destroys a kernel port (its holders' send rights become dead names).
+pub fn destroy_kport(k: &mut Kernel, port: PortId) {
+    let ipc = k.ipc();
+    let ks = ipc.kernel_space();
+    if let Some(n) = ipc.port_name(ks, port) {
+        let _ = ipc.destroy(ks, n);
     }
+}
+
+/// Frees what a dead task holds (address space, IPC space, task port); its record stays
+/// for the report. The caller has loaded other page tables if these were loaded.
+pub fn release(k: &mut Kernel, id: TaskId) {
+    let Some(t) = k.tasks.get_mut(&id) else {
+        return;
+    };
+    if t.root != 0 {
+        destroy(t.root);
+        t.root = 0;
+        t.vm = VmMap::new();
+    }
+    let (space, port) = (t.space, t.port);
+    destroy_kport(k, port);
+    let _ = k.ipc().space_destroy(space);
 }
 
 /// Loads `image` as task `name`, runs the scheduler until every thread has ended, and
@@ -324,7 +350,7 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
     let free_before = FRAMES.lock().free_frames() as i64;
     let id = {
         let mut k = sched::lock();
-        create(&mut k, name, image, 0)?.0
+        create(&mut k, name, image, 0, true)?.0
     };
     sched::run();
     let task = sched::lock()

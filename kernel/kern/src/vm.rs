@@ -7,7 +7,6 @@
 //! `vm_deallocate`) plus `vm_allocate` / `vm_deallocate`. Protection changes, inheritance,
 //! copy-on-write and paging on demand are not implemented yet.
 
-use crate::arch::phys;
 use crate::mm::{self, Tables};
 use alloc::collections::BTreeMap;
 use mach_r_mm::paging::{self, Flags, PageSize, USER_TOP};
@@ -17,8 +16,6 @@ use mach_r_mm::PAGE_SIZE;
 pub const KERN_INVALID_ADDRESS: u32 = 1;
 /// `KERN_NO_SPACE`.
 pub const KERN_NO_SPACE: u32 = 3;
-/// `KERN_INVALID_ARGUMENT`.
-pub const KERN_INVALID_ARGUMENT: u32 = 4;
 /// `KERN_RESOURCE_SHORTAGE`.
 pub const KERN_RESOURCE_SHORTAGE: u32 = 6;
 
@@ -74,18 +71,6 @@ impl VmMap {
             .range(..end)
             .next_back()
             .is_some_and(|(_, r)| r.end > start)
-    }
-
-    /// Whether `[start, end)` is entirely inside regions (no hole).
-    pub fn covered(&self, start: u64, end: u64) -> bool {
-        let mut at = start;
-        while at < end {
-            match self.regions.range(..=at).next_back() {
-                Some((_, r)) if r.end > at => at = r.end,
-                _ => return false,
-            }
-        }
-        true
     }
 
     /// The lowest free range of `size` bytes at or above [`ANYWHERE_BASE`].
@@ -157,7 +142,13 @@ fn unmap_range(root: u64, start: u64, end: u64) {
 
 /// `vm_allocate`: zero-filled, read/write memory; at `addr` (rounded down to a page) or,
 /// when `anywhere`, wherever it fits. Returns the address.
-pub fn allocate(map: &mut VmMap, root: u64, addr: u64, size: u64, anywhere: bool) -> Result<u64, u32> {
+pub fn allocate(
+    map: &mut VmMap,
+    root: u64,
+    addr: u64,
+    size: u64,
+    anywhere: bool,
+) -> Result<u64, u32> {
     if size == 0 {
         return Ok(addr);
     }
@@ -198,24 +189,4 @@ pub fn deallocate(map: &mut VmMap, root: u64, addr: u64, size: u64) -> Result<()
     map.remove(start, end);
     unmap_range(root, start, end);
     Ok(())
-}
-
-/// Maps a fresh region holding `data` (then zeroes to the page end) in the task; returns
-/// its address. Out-of-line data received in a message arrives this way.
-pub fn map_copy(map: &mut VmMap, root: u64, data: &[u8]) -> Result<u64, u32> {
-    if data.is_empty() {
-        return Ok(0);
-    }
-    let addr = allocate(map, root, 0, data.len() as u64, true)?;
-    let mut off = 0usize;
-    while off < data.len() {
-        let va = addr + off as u64;
-        let n = (PAGE_SIZE as usize).min(data.len() - off);
-        let Some(t) = paging::translate(&Tables, root, va) else {
-            return Err(KERN_RESOURCE_SHORTAGE);
-        };
-        phys::write(t.phys, &data[off..off + n]);
-        off += n;
-    }
-    Ok(addr)
 }

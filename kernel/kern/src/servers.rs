@@ -1,0 +1,628 @@
+//! The kernel's `Server` impls for the migc-generated servers of [`crate::mig`]: every
+//! request to a kernel object arrives here as bytes of the kernel's IPC space and is decoded
+//! by generated code only; these impls translate names of the kernel space to kernel objects
+//! and call the IPC core, the scheduler and the VM code.
+//!
+//! Rights that arrive in a request (a right to insert, a notification port) are names in
+//! the kernel space: an impl takes each out with `extract_right` and gives it to whoever
+//! keeps it. Rights and out-of-line data in a reply are given to the kernel space (or to
+//! the [`KernelOol`] table) and leave it when the reply is copied in.
+
+use crate::kobj::KObject;
+use crate::mig;
+use crate::msg::KernelOol;
+use crate::sched::{Kernel, ThreadId};
+use crate::task::TaskId;
+use crate::trap::TrapFrame;
+use alloc::vec::Vec;
+use mach_r_ipc::consts::*;
+use mach_r_ipc::{Name, Right, SpaceId};
+use mach_rt as rt;
+
+/// Size of the reply buffer the generated servers write into.
+pub const MAX_REPLY: usize = 8192;
+
+const _: () = {
+    assert!(mig::mach::server::MAX_REPLY_SIZE <= MAX_REPLY);
+    assert!(mig::mach_port::server::MAX_REPLY_SIZE <= MAX_REPLY);
+    assert!(mig::mach_host::server::MAX_REPLY_SIZE <= MAX_REPLY);
+    assert!(mig::device::server::MAX_REPLY_SIZE <= MAX_REPLY);
+    assert!(mig::mach_i386::server::MAX_REPLY_SIZE <= MAX_REPLY);
+};
+
+/// `D_NO_SUCH_DEVICE`.
+const D_NO_SUCH_DEVICE: i32 = 2502;
+/// `KERN_INVALID_HOST`.
+const KERN_INVALID_HOST: i32 = 22;
+
+fn err(code: KernReturn) -> rt::Error {
+    rt::Error::new(code as i32)
+}
+
+/// The state the impls work on.
+pub struct Srv<'a> {
+    k: &'a mut Kernel,
+    ool: &'a mut KernelOol,
+}
+
+/// Hands a request (bytes of the kernel space) to the generated server of its subsystem.
+pub fn dispatch(k: &mut Kernel, request: &[u8], reply: &mut [u8], ool: &mut KernelOol) {
+    let id = request
+        .get(28..32)
+        .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
+    let req = rt::KernelRequest::new(request);
+    let mut s = Srv { k, ool };
+    match id {
+        2000..=2099 => {
+            mig::mach::server::dispatch(&mut s, req, reply);
+        }
+        2600..=2699 => {
+            mig::mach_host::server::dispatch(&mut s, req, reply);
+        }
+        2800..=2899 => {
+            mig::device::server::dispatch(&mut s, req, reply);
+        }
+        3800..=3899 => {
+            mig::mach_i386::server::dispatch(&mut s, req, reply);
+        }
+        // mach_port (3200..) and every unknown id: the latter get MIG_BAD_ID from it.
+        _ => {
+            mig::mach_port::server::dispatch(&mut s, req, reply);
+        }
+    }
+}
+
+impl Srv<'_> {
+    fn kernel_space(&mut self) -> SpaceId {
+        self.k.ipc().kernel_space()
+    }
+
+    fn object(&mut self, name: rt::PortName) -> Option<KObject> {
+        self.k.kobject_of(name.raw())
+    }
+
+    /// The task a request port names.
+    fn task(&mut self, name: rt::PortName) -> Result<TaskId, rt::Error> {
+        match self.object(name) {
+            Some(KObject::Task(t)) if self.k.tasks.get(&t).is_some_and(|t| t.outcome.is_none()) => {
+                Ok(t)
+            }
+            _ => Err(err(KERN_INVALID_ARGUMENT)),
+        }
+    }
+
+    /// The IPC space of the task a request port names (`KERN_INVALID_TASK` otherwise).
+    fn space(&mut self, name: rt::PortName) -> Result<SpaceId, rt::Error> {
+        match self.object(name) {
+            Some(KObject::Task(t)) => self
+                .k
+                .space_of(t)
+                .filter(|_| self.k.tasks.get(&t).is_some_and(|t| t.outcome.is_none()))
+                .ok_or(err(KERN_INVALID_TASK)),
+            _ => Err(err(KERN_INVALID_TASK)),
+        }
+    }
+
+    fn thread(&mut self, name: rt::PortName) -> Result<ThreadId, rt::Error> {
+        match self.object(name) {
+            Some(KObject::Thread(t)) if self.k.threads.contains_key(&t) => Ok(t),
+            _ => Err(err(KERN_INVALID_ARGUMENT)),
+        }
+    }
+
+    /// Takes a right that arrived in the request out of the kernel space.
+    fn take(&mut self, name: rt::PortName, received: u32) -> Right {
+        if name.raw() == MACH_PORT_NULL {
+            return Right::Null;
+        }
+        if name.raw() == MACH_PORT_DEAD {
+            return Right::Dead;
+        }
+        let ks = self.kernel_space();
+        match self.k.ipc().extract_right(ks, name.raw(), received) {
+            Ok((r, _)) => r,
+            Err(_) => Right::Null,
+        }
+    }
+
+    /// Gives a right to the kernel space for the reply to carry; its name there.
+    fn give(&mut self, right: Right) -> rt::PortName {
+        match right {
+            Right::Null => rt::PortName::NULL,
+            Right::Dead => rt::PortName::DEAD,
+            r => {
+                let ks = self.kernel_space();
+                match self.k.ipc().give_right(ks, r) {
+                    Ok(n) => rt::PortName(n),
+                    Err((_, r)) => {
+                        self.k.ipc().destroy_right(r);
+                        rt::PortName::NULL
+                    }
+                }
+            }
+        }
+    }
+
+    /// The kernel space's name for a kernel port (it holds one send right for it).
+    fn kname(&mut self, port: mach_r_ipc::PortId) -> rt::PortName {
+        let ks = self.kernel_space();
+        rt::PortName(self.k.ipc().port_name(ks, port).unwrap_or(MACH_PORT_NULL))
+    }
+
+    fn words_token(&mut self, words: &[u32]) -> u64 {
+        let mut bytes = Vec::with_capacity(words.len() * 4);
+        for w in words {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        self.ool.put(bytes)
+    }
+}
+
+fn kr<T>(r: Result<T, KernReturn>) -> Result<T, rt::Error> {
+    r.map_err(err)
+}
+
+impl mig::mach_port::server::Server for Srv<'_> {
+    fn mach_port_names(
+        &mut self,
+        task: rt::PortName,
+    ) -> Result<(rt::OolToken<u32>, rt::OolToken<u32>), rt::Error> {
+        let space = self.space(task)?;
+        let (names, types) = kr(self.k.ipc().names(space))?;
+        let n = self.words_token(&names);
+        let t = self.words_token(&types);
+        Ok((
+            rt::OolToken::new(n, names.len()),
+            rt::OolToken::new(t, types.len()),
+        ))
+    }
+
+    fn mach_port_type(&mut self, task: rt::PortName, name: u32) -> Result<u32, rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().port_type(space, name))
+    }
+
+    fn mach_port_rename(
+        &mut self,
+        task: rt::PortName,
+        old: u32,
+        new: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().rename(space, old, new))
+    }
+
+    fn mach_port_allocate_name(
+        &mut self,
+        task: rt::PortName,
+        right: u32,
+        name: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().allocate_name(space, right, name))
+    }
+
+    fn mach_port_allocate(&mut self, task: rt::PortName, right: u32) -> Result<u32, rt::Error> {
+        let space = self.space(task)?;
+        let r = self.k.ipc().allocate(space, right);
+        kr(r)
+    }
+
+    fn mach_port_destroy(&mut self, task: rt::PortName, name: u32) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().destroy(space, name))
+    }
+
+    fn mach_port_deallocate(&mut self, task: rt::PortName, name: u32) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().deallocate(space, name))
+    }
+
+    fn mach_port_get_refs(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        right: u32,
+    ) -> Result<u32, rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().get_refs(space, name, right))
+    }
+
+    fn mach_port_mod_refs(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        right: u32,
+        delta: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().mod_refs(space, name, right, delta as i32))
+    }
+
+    fn mach_port_set_qlimit(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        qlimit: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().set_qlimit(space, name, qlimit))
+    }
+
+    fn mach_port_set_mscount(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        mscount: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().set_mscount(space, name, mscount))
+    }
+
+    fn mach_port_get_set_status(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+    ) -> Result<rt::OolToken<u32>, rt::Error> {
+        let space = self.space(task)?;
+        let members = kr(self.k.ipc().get_set_status(space, name))?;
+        let t = self.words_token(&members);
+        Ok(rt::OolToken::new(t, members.len()))
+    }
+
+    fn mach_port_move_member(
+        &mut self,
+        task: rt::PortName,
+        member: u32,
+        after: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().move_member(space, member, after))
+    }
+
+    fn mach_port_request_notification(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        id: u32,
+        sync: u32,
+        notify: rt::SendOnceRight,
+    ) -> Result<rt::Poly, rt::Error> {
+        let n = notify.name();
+        let right = self.take(n, MACH_MSG_TYPE_MOVE_SEND_ONCE);
+        let space = match self.space(task) {
+            Ok(s) => s,
+            Err(e) => {
+                self.k.ipc().destroy_right(right);
+                return Err(e);
+            }
+        };
+        match self
+            .k
+            .ipc()
+            .request_notification(space, name, id as i32, sync, right)
+        {
+            Ok(prev) => {
+                let p = self.give(prev);
+                Ok(rt::Poly::new(p, MACH_MSG_TYPE_MOVE_SEND_ONCE))
+            }
+            Err((code, r)) => {
+                self.k.ipc().destroy_right(r);
+                Err(err(code))
+            }
+        }
+    }
+
+    fn mach_port_insert_right(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        poly: rt::Poly,
+    ) -> Result<(), rt::Error> {
+        let right = self.take(poly.name, poly.disposition);
+        let space = match self.space(task) {
+            Ok(s) => s,
+            Err(e) => {
+                self.k.ipc().destroy_right(right);
+                return Err(e);
+            }
+        };
+        match self.k.ipc().insert_right(space, name, right) {
+            Ok(()) => Ok(()),
+            Err((code, r)) => {
+                self.k.ipc().destroy_right(r);
+                Err(err(code))
+            }
+        }
+    }
+
+    fn mach_port_extract_right(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        msgt_name: u32,
+    ) -> Result<rt::Poly, rt::Error> {
+        let space = self.space(task)?;
+        let (right, ty) = kr(self.k.ipc().extract_right(space, name, msgt_name))?;
+        let n = self.give(right);
+        Ok(rt::Poly::new(n, ty))
+    }
+
+    fn mach_port_get_receive_status(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+    ) -> Result<[u32; 9], rt::Error> {
+        let space = self.space(task)?;
+        let s = kr(self.k.ipc().get_receive_status(space, name))?;
+        Ok([
+            s.pset,
+            s.seqno,
+            s.mscount,
+            s.qlimit,
+            s.msgcount,
+            s.sorights,
+            u32::from(s.srights),
+            u32::from(s.pdrequest),
+            u32::from(s.nsrequest),
+        ])
+    }
+
+    fn mach_port_set_seqno(
+        &mut self,
+        task: rt::PortName,
+        name: u32,
+        seqno: u32,
+    ) -> Result<(), rt::Error> {
+        let space = self.space(task)?;
+        kr(self.k.ipc().set_seqno(space, name, seqno))
+    }
+}
+
+impl mig::device::server::Server for Srv<'_> {
+    fn device_open(
+        &mut self,
+        master_port: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        name: &[u8],
+    ) -> Result<rt::Poly, rt::Error> {
+        if self.object(master_port) != Some(KObject::DeviceMaster) {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
+        if name != b"console" {
+            return Err(rt::Error::new(D_NO_SUCH_DEVICE));
+        }
+        let console = self.k.kports().console;
+        let n = self.kname(console);
+        Ok(rt::Poly::new(n, MACH_MSG_TYPE_COPY_SEND))
+    }
+
+    fn device_close(&mut self, device: rt::PortName) -> Result<(), rt::Error> {
+        match self.object(device) {
+            Some(KObject::Console) => Ok(()),
+            _ => Err(rt::Error::new(D_NO_SUCH_DEVICE)),
+        }
+    }
+
+    fn device_write(
+        &mut self,
+        device: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        _recnum: u64,
+        data: rt::OolToken<u8>,
+    ) -> Result<i32, rt::Error> {
+        let (token, len) = data.into_raw();
+        if self.object(device) != Some(KObject::Console) {
+            return Err(rt::Error::new(D_NO_SUCH_DEVICE));
+        }
+        let bytes = self
+            .ool
+            .get(token)
+            .map(|b| &b[..len.min(b.len())])
+            .unwrap_or(&[]);
+        crate::console::write_device(bytes);
+        Ok(bytes.len() as i32)
+    }
+
+    fn device_write_inband(
+        &mut self,
+        device: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        _recnum: u64,
+        data: &[u8],
+    ) -> Result<i32, rt::Error> {
+        if self.object(device) != Some(KObject::Console) {
+            return Err(rt::Error::new(D_NO_SUCH_DEVICE));
+        }
+        crate::console::write_device(data);
+        Ok(data.len() as i32)
+    }
+}
+
+impl mig::mach_host::server::Server for Srv<'_> {
+    fn host_reboot(&mut self, host_priv: rt::PortName, _options: i32) -> Result<(), rt::Error> {
+        if self.object(host_priv) != Some(KObject::HostPriv) {
+            return Err(rt::Error::new(KERN_INVALID_HOST));
+        }
+        crate::arch::reset::reset()
+    }
+
+    fn host_get_kernel_version(
+        &mut self,
+        host: rt::PortName,
+    ) -> Result<rt::FixedString<512>, rt::Error> {
+        match self.object(host) {
+            Some(KObject::Host | KObject::HostPriv) => Ok(rt::FixedString::new(
+                alloc::format!("Mach_R {}", crate::VERSION).as_bytes(),
+            )),
+            _ => Err(rt::Error::new(KERN_INVALID_HOST)),
+        }
+    }
+}
+
+/// Words of `struct i386_thread_state` on x86_64 (`i386_THREAD_STATE_COUNT`).
+const THREAD_STATE_COUNT: usize = 42;
+/// `i386_THREAD_STATE`.
+const I386_THREAD_STATE: i32 = 1;
+
+fn state_of(f: &TrapFrame) -> [u64; 21] {
+    [
+        f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rsp, f.rbx,
+        f.rdx, f.rcx, f.rax, f.rip, f.cs, f.rflags, f.rsp, f.ss,
+    ]
+}
+
+impl mig::mach::server::Server for Srv<'_> {
+    fn task_terminate(&mut self, target_task: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        self.k.terminate_task(t, crate::task::Outcome::Terminated);
+        Ok(())
+    }
+
+    fn thread_create(&mut self, parent_task: rt::PortName) -> Result<rt::PortName, rt::Error> {
+        let task = self.task(parent_task)?;
+        let tid = self.k.new_thread_id();
+        let frame = TrapFrame {
+            cs: crate::arch::gdt::USER_CS,
+            ss: crate::arch::gdt::USER_DS,
+            rflags: 0x202,
+            ..TrapFrame::default()
+        };
+        let mut t = crate::sched::Thread::new(tid, task, frame, 1);
+        let port = crate::kobj::new_port(self.k.ipc(), KObject::Thread(tid));
+        t.port = Some(port);
+        if let Some(tk) = self.k.tasks.get_mut(&task) {
+            tk.threads.push(tid);
+        }
+        self.k.add_thread(t);
+        Ok(self.kname(port))
+    }
+
+    fn thread_terminate(&mut self, target_thread: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.thread(target_thread)?;
+        self.k.terminate_thread(t);
+        Ok(())
+    }
+
+    fn thread_get_state(
+        &mut self,
+        target_thread: rt::PortName,
+        flavor: i32,
+        old_state: &mut [u32],
+    ) -> Result<usize, rt::Error> {
+        let t = self.thread(target_thread)?;
+        if flavor != I386_THREAD_STATE || old_state.len() < THREAD_STATE_COUNT {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let f = self.k.threads[&t].frame;
+        let words = state_of(&f);
+        for (i, w) in words.iter().enumerate() {
+            old_state[2 * i] = *w as u32;
+            old_state[2 * i + 1] = (*w >> 32) as u32;
+        }
+        Ok(THREAD_STATE_COUNT)
+    }
+
+    fn thread_set_state(
+        &mut self,
+        target_thread: rt::PortName,
+        flavor: i32,
+        new_state: &[u32],
+    ) -> Result<(), rt::Error> {
+        let t = self.thread(target_thread)?;
+        if flavor != I386_THREAD_STATE || new_state.len() < THREAD_STATE_COUNT {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let w = |i: usize| u64::from(new_state[2 * i]) | (u64::from(new_state[2 * i + 1]) << 32);
+        let rip = w(16);
+        let rsp = w(19);
+        if !mach_r_mm::paging::is_canonical(rip)
+            || rip >= mach_r_mm::paging::USER_TOP
+            || !mach_r_mm::paging::is_canonical(rsp)
+        {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let Some(th) = self.k.threads.get_mut(&t) else {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        };
+        let f = &mut th.frame;
+        f.r8 = w(0);
+        f.r9 = w(1);
+        f.r10 = w(2);
+        f.r11 = w(3);
+        f.r12 = w(4);
+        f.r13 = w(5);
+        f.r14 = w(6);
+        f.r15 = w(7);
+        f.rdi = w(8);
+        f.rsi = w(9);
+        f.rbp = w(10);
+        f.rbx = w(12);
+        f.rdx = w(13);
+        f.rcx = w(14);
+        f.rax = w(15);
+        f.rip = rip;
+        // Only the arithmetic flags and DF are the thread's; IF stays on.
+        f.rflags = (w(18) & 0xcd5) | 0x202;
+        f.rsp = rsp;
+        Ok(())
+    }
+
+    fn thread_suspend(&mut self, target_thread: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.thread(target_thread)?;
+        if let Some(th) = self.k.threads.get_mut(&t) {
+            th.suspend_count += 1;
+        }
+        if self.k.current == Some(t) {
+            self.k.resched = true;
+        }
+        Ok(())
+    }
+
+    fn thread_resume(&mut self, target_thread: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.thread(target_thread)?;
+        let Some(th) = self.k.threads.get_mut(&t) else {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        };
+        if th.suspend_count == 0 {
+            return Err(rt::Error::new(5)); // KERN_FAILURE
+        }
+        th.suspend_count -= 1;
+        self.k.make_ready(t);
+        Ok(())
+    }
+
+    fn vm_allocate(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        size: u64,
+        anywhere: u32,
+    ) -> Result<u64, rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::allocate(&mut task.vm, task.root, address, size, anywhere != 0).map_err(err)
+    }
+
+    fn vm_deallocate(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        size: u64,
+    ) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::deallocate(&mut task.vm, task.root, address, size).map_err(err)
+    }
+}
+
+impl mig::mach_i386::server::Server for Srv<'_> {}
+
+/// The name of a send right a task holds for kernel object `port`, made for a trap.
+pub fn self_port(k: &mut Kernel, space: SpaceId, port: mach_r_ipc::PortId) -> Name {
+    k.ipc().make_send(space, port).unwrap_or(MACH_PORT_NULL)
+}
