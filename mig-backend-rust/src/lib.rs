@@ -22,7 +22,7 @@
 //! The generator ([`generate`]) sees only a [`mig_ir::Validated`] module and [`Options`]:
 //! no spans, no source text. Only the x86_64 GNU Mach message format (target `x86_64-gnu`)
 //! is supported, the one `mach-rt` describes; `intran`/`outtran` translations are C-only
-//! (Rust stubs pass wire values); inout variable arrays are refused ([`check`]).
+//! (Rust stubs pass wire values); polymorphic data that is not a port is refused ([`check`]).
 //! [`Builder`] (the `build.rs` API) is the one part that reads files.
 
 #![forbid(unsafe_code)]
@@ -39,7 +39,7 @@ mod structs;
 
 pub use build::{BuildError, Builder, Generated};
 
-use mig_ir::{ArgumentKind, Count, Storage, Validated};
+use mig_ir::{Count, Storage, Validated};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +91,9 @@ pub fn check(v: &Validated) -> Result<(), Vec<Unsupported>> {
     for r in &module.routines {
         for a in &r.arguments {
             let ty = module.ty(a.ty);
-            let problem = if a.kind == ArgumentKind::InOut
-                && !matches!(ty.count, Count::Fixed(_))
-                && ty.storage != Storage::OutOfLine
-            {
-                Some("is an inout variable array")
-            } else if ty.polymorphic && !ty.port && a.kind.in_request() | a.kind.in_reply() {
+            // Inline variable-sized `inout` arguments never get here: lowering refuses them,
+            // as GNU MIG does, for every back end.
+            let problem = if ty.polymorphic && !ty.port && a.kind.in_request() | a.kind.in_reply() {
                 Some("is polymorphic data that is not a port")
             } else if ty.port
                 && ty.polymorphic

@@ -93,7 +93,7 @@ migc options:
       --dialect D          gnu (default), apple, osf or cmu
       --target T           x86_64-gnu (default) or i686-gnu: sizes, layouts, predefined macros
       --emit KIND          also write KIND: ir (the IR as JSON), rust (Rust stubs, client
-                           and server), rust-client, rust-server
+                           and server; target x86_64-gnu only), rust-client, rust-server
   -o FILE                  where --emit writes (default: standard output)
   -h, --help               print this help
       --version            print the version

@@ -66,4 +66,14 @@ fn emit_rust_refuses_i686() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("x86_64-gnu only"), "{err}");
+    // And `--help` says so where it offers `--emit rust`.
+    let help = Command::new(env!("CARGO_BIN_EXE_migc"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("rust (Rust stubs, client\n                           and server; target x86_64-gnu only)"),
+        "{help}"
+    );
 }

@@ -330,6 +330,28 @@ impl Lowerer {
                     );
                     None
                 }
+                // Observed: GNU MIG rejects these too ("Inline variable-sized arguments can't
+                // be InOut"): the reply would have to carry the data back in a space whose
+                // size the request already fixed. A rule of the language, for every back end.
+                ArgumentKind::InOut
+                    if matches!(ty.count, Count::Variable { .. })
+                        && ty.storage != Storage::OutOfLine =>
+                {
+                    self.diags.push(
+                        UnitDiagnostic::error(
+                            format!(
+                                "inline variable-sized argument `{}` cannot be `inout`",
+                                d.arg.name
+                            ),
+                            d.span,
+                            "variable-sized, and not out of line",
+                        )
+                        .with_note(
+                            "use an `in` and an `out` argument, or an out-of-line array (`^array[] of ...`)",
+                        ),
+                    );
+                    None
+                }
                 _ => None,
             };
             if let Some((what, must)) = problem {
