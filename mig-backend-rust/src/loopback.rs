@@ -2,6 +2,10 @@
 //! of the same routine and returns what that returns. Put between a recorded request and a
 //! recorded reply of another MIG, it shows that the Rust server decodes every request the way
 //! the Rust client encodes it (and the reverse for replies), byte for byte.
+//!
+//! For a kernel-mode server (`KernelServer`), the loopback holds a `Resolve` value that turns
+//! a request's out-of-line token into the buffer the client sends on (the test knows what its
+//! tokens name); the client's out-of-line results go back as tokens naming their regions.
 
 use mig_ir::{ArgumentKind, Routine, Validated};
 
@@ -17,8 +21,15 @@ pub(crate) fn loopback_module(v: &Validated) -> String {
     o.line("#[allow(clippy::all, unused_variables, non_snake_case, unused_parens)]");
     o.line("pub mod loopback {");
     o.line("use mach_rt as rt;");
-    o.line("pub struct Loopback<'a, T: rt::Transport + ?Sized> { pub t: &'a mut T, pub reply: rt::PortName, pub reply_disposition: u32 }");
-    o.line("impl<T: rt::Transport + ?Sized> super::server::Server for Loopback<'_, T> {");
+    if v.module().subsystem.kernel_server {
+        o.line("/// Turns a request's out-of-line token into the memory it names.");
+        o.line("pub trait Resolve { fn buffer<E: rt::Scalar>(&mut self, token: rt::OolToken<E>) -> rt::OolBuffer<E>; }");
+        o.line("pub struct Loopback<'a, T: rt::Transport + ?Sized, K: Resolve> { pub t: &'a mut T, pub reply: rt::PortName, pub reply_disposition: u32, pub k: K }");
+        o.line("impl<T: rt::Transport + ?Sized, K: Resolve> super::server::Server for Loopback<'_, T, K> {");
+    } else {
+        o.line("pub struct Loopback<'a, T: rt::Transport + ?Sized> { pub t: &'a mut T, pub reply: rt::PortName, pub reply_disposition: u32 }");
+        o.line("impl<T: rt::Transport + ?Sized> super::server::Server for Loopback<'_, T> {");
+    }
     for (i, r) in v.module().routines.iter().enumerate() {
         method(&mut o, v, i, r);
     }
@@ -49,6 +60,8 @@ fn method(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     // The server method's parameters, as the trait declares them (same order and names).
     let mut params = Vec::new();
     let mut call = vec!["self.t".to_string()];
+    // Kernel mode: statements that turn tokens into buffers before the client call.
+    let mut pre = Vec::new();
     for (i, a) in r.arguments.iter().enumerate() {
         let name = ident(&a.name);
         let ty = module.ty(a.ty);
@@ -105,10 +118,26 @@ fn method(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         if a.kind.in_request() {
             if let Some(k) = req.datum_of(i) {
                 let d = &req.data[k];
-                let st = crate::sig::out_type(module, r, i, d, true);
                 let ct = crate::sig::in_type(module, r, i, d, false);
-                params.push(format!("{name}: {st}"));
-                call.push(in_value(&name, d, &st, &ct));
+                if let Some(kt) = crate::server::kernel_type(v, r, i, d, false) {
+                    params.push(format!("{name}: {kt}"));
+                    let e = crate::model::element_type(module, ty);
+                    if d.shape == Shape::Ool {
+                        pre.push(format!("let {name} = self.k.buffer({name});"));
+                        let st = format!("rt::OolBuffer<{e}>");
+                        call.push(in_value(&name, d, &st, &ct));
+                    } else {
+                        pre.push(format!("let mig_b_{name}: rt::OolBuffer<{e}>;"));
+                        pre.push(format!(
+                            "let {name}: &[{e}] = match {name} {{ rt::DynamicIn::Inline(s) => s, rt::DynamicIn::OutOfLine(t) => {{ mig_b_{name} = self.k.buffer(t); mig_b_{name}.as_slice() }} }};"
+                        ));
+                        call.push(name.clone());
+                    }
+                } else {
+                    let st = crate::sig::out_type(module, r, i, d, true);
+                    params.push(format!("{name}: {st}"));
+                    call.push(in_value(&name, d, &st, &ct));
+                }
             }
         }
         if a.kind.in_reply() {
@@ -135,7 +164,10 @@ fn method(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         .unwrap_or_default();
     let server_rets: Vec<String> = outs
         .iter()
-        .map(|(a, d)| crate::sig::server_out_type(module, r, *a, d))
+        .map(|(a, d)| {
+            crate::server::kernel_type(v, r, *a, d, true)
+                .unwrap_or_else(|| crate::sig::server_out_type(module, r, *a, d))
+        })
         .collect();
     let ret = match server_rets.len() {
         0 => "()".to_string(),
@@ -147,6 +179,9 @@ fn method(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
         ident(&r.name),
         params.join(", ")
     ));
+    for l in &pre {
+        o.line(l);
+    }
     let names: Vec<String> = outs
         .iter()
         .map(|(a, _)| format!("o_{}", r.arguments[*a].name))
@@ -164,7 +199,13 @@ fn method(o: &mut Out, v: &Validated, index: usize, r: &Routine) {
     let values: Vec<String> = outs
         .iter()
         .zip(&names)
-        .map(|((a, d), n)| out_value(n, d, module, r, *a))
+        .map(|((a, d), n)| {
+            if module.subsystem.kernel_server {
+                kernel_out_value(n, d).unwrap_or_else(|| out_value(n, d, module, r, *a))
+            } else {
+                out_value(n, d, module, r, *a)
+            }
+        })
         .collect();
     match values.len() {
         0 => o.line("Ok(())"),
@@ -227,5 +268,18 @@ fn out_value(name: &str, d: &Datum<'_>, module: &mig_ir::Module, r: &Routine, a:
             let _ = (module, r, a);
             name.to_string()
         }
+    }
+}
+
+/// Kernel mode: a client's out-of-line result as a token naming its region.
+fn kernel_out_value(name: &str, d: &Datum<'_>) -> Option<String> {
+    match d.shape {
+        Shape::Ool => Some(format!(
+            "{{ let (a, n) = {name}.into_raw(); rt::OolToken::new(a, n) }}"
+        )),
+        Shape::Dynamic { .. } => Some(format!(
+            "match {name} {{ rt::Dynamic::Inline(n) => rt::DynamicOut::Inline(n), rt::Dynamic::OutOfLine(b) => {{ let (a, n) = b.into_raw(); rt::DynamicOut::OutOfLine(rt::OolToken::new(a, n)) }} }}"
+        )),
+        _ => None,
     }
 }

@@ -29,7 +29,13 @@ fn request_type(v: &Validated) -> &'static str {
 
 /// The kernel-mode type of out-of-line and dynamic data (`reply`: what the method returns),
 /// or `None` when the user-mode type applies.
-fn kernel_type(v: &Validated, r: &Routine, i: usize, d: &Datum<'_>, reply: bool) -> Option<String> {
+pub(crate) fn kernel_type(
+    v: &Validated,
+    r: &Routine,
+    i: usize,
+    d: &Datum<'_>,
+    reply: bool,
+) -> Option<String> {
     if !v.module().subsystem.kernel_server {
         return None;
     }

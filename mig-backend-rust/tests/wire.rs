@@ -12,6 +12,11 @@
 //! included; bytes the harness masks, and dispositions, compared as a receiver sees them).
 //! GNU's malformed requests must get the same demux result and return code from the Rust
 //! server, which must not run the routine when GNU's did not.
+//!
+//! The same records are replayed through the Mach_R kernel's own interfaces
+//! (`kernel/interfaces/<subsystem>.defs`, `KernelServer`): their kernel-mode `dispatch`
+//! (request bytes wrapped by `KernelRequest::new`, out-of-line data as tokens) with a kernel-mode
+//! loopback must equal GNU MIG's requests and replies the same way.
 
 mod common;
 
@@ -33,6 +38,7 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
     let dir = tmp.join("rust-wire");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let mut modules = Vec::new();
+    let mut kernel_modules = Vec::new();
     let mut runs = String::new();
     let mut totals = Vec::new();
     let mut gnu_runs = Vec::new();
@@ -68,6 +74,31 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
         ));
         let base = v.module().subsystem.base;
         let end = base + v.module().subsystem.slots;
+        let interfaces = repo_root().join("kernel/interfaces");
+        let kv = common::lower(
+            &interfaces.join(format!("{name}.defs")),
+            std::slice::from_ref(&interfaces),
+        );
+        assert!(
+            kv.module().subsystem.kernel_server,
+            "kernel {name}: KernelServer"
+        );
+        let mut ktext = mig_backend_rust::generate(&kv, &mig_backend_rust::Options::default())
+            .unwrap_or_else(|e| panic!("kernel {name}: {e:?}"));
+        ktext.push_str(&mig_backend_rust::loopback(&kv).unwrap());
+        kernel_modules.push((format!("kernel_{name}"), ktext));
+        runs.push_str(&format!(
+            "    {{\n        impl crate::kernel_{name}::loopback::Resolve for Tokens {{\n            \
+             fn buffer<E: mach_rt::Scalar>(&mut self, t: mach_rt::OolToken<E>) -> mach_rt::OolBuffer<E> {{\n                \
+             // SAFETY: a token is the address slot of a delivered request: a leaked copy made by the driver.\n                \
+             unsafe {{ mach_rt::OolBuffer::from_raw(t.token(), t.len()) }}\n            }}\n        }}\n        \
+             let s = driver::replay(\"kernel_{name}\", include_str!(\"../{name}.wire\"), \
+             include_str!(\"../{name}.malformed\"), ({base}, {end}), &mut problems, \
+             |t, reply, disp, req, out| {{\n            let mut l = crate::kernel_{name}::loopback::Loopback {{ t, reply, reply_disposition: disp, k: Tokens }};\n            \
+             let bytes = req.reader().bytes(0, req.reader().len());\n            \
+             crate::kernel_{name}::server::dispatch(&mut l, mach_rt::KernelRequest::new(bytes), out)\n        }});\n        \
+             println!(\"summary kernel_{name} exchanges={{}} routines={{}} malformed={{}}\", s.exchanges, s.routines, s.malformed);\n    }}\n"
+        ));
         runs.push_str(&format!(
             "    {{\n        let s = driver::replay(\"{name}\", include_str!(\"../{name}.wire\"), \
              include_str!(\"../{name}.malformed\"), ({base}, {end}), &mut problems, \
@@ -78,12 +109,12 @@ fn rust_stubs_match_gnu_mig_on_the_wire() {
     }
     let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_programs/wire_driver.rs");
     let main = format!(
-        "\n#[path = \"{}\"]\nmod driver;\n\nfn main() {{\n    let mut problems: Vec<String> = Vec::new();\n{runs}    for p in &problems {{\n        println!(\"mismatch {{p}}\");\n    }}\n    println!(\"problems {{}}\", problems.len());\n}}\n",
+        "\n#[path = \"{}\"]\nmod driver;\n\n/// Resolves the tokens of the kernel-mode loopbacks.\nstruct Tokens;\n\nfn main() {{\n    let mut problems: Vec<String> = Vec::new();\n{runs}    for p in &problems {{\n        println!(\"mismatch {{p}}\");\n    }}\n    println!(\"problems {{}}\", problems.len());\n}}\n",
         driver.display()
     );
     // A std program: the stubs are no_std-clean, the driver is not.
     let mut lib_modules = String::new();
-    for (name, text) in &modules {
+    for (name, text) in modules.iter().chain(&kernel_modules) {
         common::write_if_changed(&dir.join("src").join(format!("{name}.rs")), text);
         lib_modules.push_str(&format!(
             "pub mod {name} {{\n    include!(\"{name}.rs\");\n}}\n"
