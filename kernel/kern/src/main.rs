@@ -35,7 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use arch::{cpu, gdt, idt, phys, serial, timer, usermode};
 use core::sync::atomic::{AtomicU8, Ordering};
-use mach_r_boot::bootstrap::{ModulePlan, Resume, Script, ScriptError};
+use mach_r_boot::bootstrap::{ModulePlan, PortRef, Resume, Script, ScriptError};
 use mach_r_boot::{archive, cmdline, BootInfo, BootProtocol, MemoryKind, Module, PhysMemory};
 
 /// The kernel's version, printed on the first serial line.
@@ -299,6 +299,37 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
     out
 }
 
+/// Starts the tasks of GNU Mach-style boot-script lines together (each with the ports and
+/// arguments its line names) and runs them until every thread has ended or one of them
+/// reboots the machine (`host_reboot`).
+fn boot_tasks(progs: &[Program]) -> ! {
+    {
+        let mut k = sched::lock();
+        let kp = k.kports();
+        for p in progs {
+            let Some(plan) = &p.plan else { continue };
+            let mut ports = Vec::new();
+            for r in plan.ports() {
+                ports.push(match r {
+                    PortRef::HostPriv => kp.host_priv,
+                    PortRef::DeviceMaster => kp.device_master,
+                    PortRef::Task(m) => {
+                        panic!("boot script: task port of module {m} is not supported yet")
+                    }
+                });
+            }
+            match task::create(&mut k, &p.name, p.image, 0, &ports, Some(plan)) {
+                Ok(_) => {}
+                Err(e) => kprintln!("[boot] {} not started: {e:?}", p.name),
+            }
+        }
+    }
+    sched::run();
+    kprintln!("[run] all tasks ended");
+    serial::qemu_exit(ktest::QEMU_PASS);
+    cpu::halt_forever()
+}
+
 fn kmain(bi: BootInfo) -> ! {
     kprintln!(
         "[boot] command line: {}",
@@ -347,6 +378,9 @@ fn kmain(bi: BootInfo) -> ! {
         ktest::run(&bi, &progs);
     }
     let bench = cmdline::has_flag(bi.cmdline(), b"bench");
+    if !bench && progs.iter().any(|p| p.plan.is_some()) {
+        boot_tasks(&progs);
+    }
     for p in progs
         .iter()
         .filter(|p| !bench || p.name.starts_with("bench"))

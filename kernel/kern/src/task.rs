@@ -16,6 +16,7 @@ use crate::uaccess;
 use crate::vm::VmMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use mach_r_boot::bootstrap::{self, ModulePlan};
 use mach_r_elf::ElfError;
 use mach_r_ipc::{PortId, SpaceId};
 use mach_r_mm::paging::{self, Flags, MapError, PageSize, TableMemory};
@@ -190,6 +191,7 @@ fn build_space(
     plan: &mach_r_elf::LoadPlan,
     name: &str,
     vm: &mut VmMap,
+    args: Option<&ModulePlan>,
 ) -> Result<u64, LoadError> {
     for seg in plan.segments() {
         vm.record(seg.page_start(), seg.page_end(), seg.write, seg.execute);
@@ -214,10 +216,9 @@ fn build_space(
             page += PAGE_SIZE;
         }
     }
-    // Stack: argc, argv[0], NULL, empty environment, as GNU Mach starts its bootstrap task.
+    // Stack: argc, the argv pointers, NULL, an empty environment, NULL, then the strings,
+    // laid out as GNU Mach starts its bootstrap tasks.
     let top = USER_STACK_TOP;
-    let name_at = top - 64;
-    let sp = (name_at - 4 * 8) & !15;
     vm.record(top - USER_STACK_PAGES * PAGE_SIZE, top, true, false);
     for i in 0..USER_STACK_PAGES {
         map_user_page(
@@ -227,13 +228,19 @@ fn build_space(
             &[],
         )?;
     }
-    let mut init = [0u8; 32];
-    init[0..8].copy_from_slice(&1u64.to_le_bytes());
-    init[8..16].copy_from_slice(&name_at.to_le_bytes());
-    let mut name_bytes = [0u8; 64];
-    let n = name.len().min(63);
-    name_bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
-    if !uaccess::copy_out(root, sp, &init) || !uaccess::copy_out(root, name_at, &name_bytes) {
+    let mut img = alloc::vec![0u8; 4096];
+    let st = match args {
+        Some(plan) => plan.build_stack(top, &mut img),
+        None => bootstrap::build_stack(
+            top,
+            core::iter::once(name.as_bytes()),
+            core::iter::empty(),
+            &mut img,
+        ),
+    }
+    .map_err(|_| LoadError::NoMemory)?;
+    let sp = st.sp;
+    if !uaccess::copy_out(root, sp, &img[..st.len]) {
         return Err(LoadError::NoMemory);
     }
     Ok(sp)
@@ -245,7 +252,11 @@ fn destroy(root: u64) {
 }
 
 /// Loads `image` into a new address space: its root and the initial stack pointer.
-fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64, VmMap), LoadError> {
+fn load(
+    name: &str,
+    image: &[u8],
+    args: Option<&ModulePlan>,
+) -> Result<(u64, u64, u64, VmMap), LoadError> {
     let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
     let root = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
     let kroot = mm::kernel_root();
@@ -254,7 +265,7 @@ fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64, VmMap), LoadError> {
         Tables.write(root, i, e);
     }
     let mut vm = VmMap::new();
-    match build_space(root, image, &plan, name, &mut vm) {
+    match build_space(root, image, &plan, name, &mut vm, args) {
         Ok(sp) => Ok((root, sp, plan.entry, vm)),
         Err(e) => {
             destroy(root);
@@ -263,17 +274,18 @@ fn load(name: &str, image: &[u8]) -> Result<(u64, u64, u64, VmMap), LoadError> {
     }
 }
 
-/// Creates a task running `image` with one thread, suspended `suspend` times. With
-/// `boot_ports` the task gets send rights to the privileged host port and the device
-/// master port first (names 1 and 2, as GNU Mach gives its bootstrap task).
+/// Creates a task running `image` with one thread, suspended `suspend` times, started as
+/// GNU Mach starts a bootstrap task: the send rights of `ports` under the names 1, 2, ...,
+/// then the arguments of `args` (or just `name`) on its stack.
 pub fn create(
     k: &mut Kernel,
     name: &str,
     image: &[u8],
     suspend: u32,
-    boot_ports: bool,
+    ports: &[PortId],
+    args: Option<&ModulePlan>,
 ) -> Result<(TaskId, ThreadId), LoadError> {
-    let (root, sp, entry, vm) = load(name, image)?;
+    let (root, sp, entry, vm) = load(name, image, args)?;
     let frame = TrapFrame {
         rip: entry,
         cs: gdt::USER_CS,
@@ -285,15 +297,12 @@ pub fn create(
     let id = k.next_task;
     k.next_task += 1;
     let tid = k.new_thread_id();
-    let kp = k.kports();
     let ipc = k.ipc();
     let space = ipc.space_create();
     let port = kobj::new_port(ipc, KObject::Task(id));
     let tport = kobj::new_port(ipc, KObject::Thread(tid));
-    if boot_ports {
-        // Names 1 and 2, as GNU Mach's `${host-port}` and `${device-port}`.
-        let _ = ipc.make_send(space, kp.host_priv);
-        let _ = ipc.make_send(space, kp.device_master);
+    for &p in ports {
+        let _ = ipc.make_send(space, p);
     }
     k.tasks.insert(
         id,
@@ -350,7 +359,16 @@ pub fn run(name: &str, image: &[u8]) -> Result<Report, LoadError> {
     let free_before = FRAMES.lock().free_frames() as i64;
     let id = {
         let mut k = sched::lock();
-        create(&mut k, name, image, 0, true)?.0
+        let kp = k.kports();
+        create(
+            &mut k,
+            name,
+            image,
+            0,
+            &[kp.host_priv, kp.device_master],
+            None,
+        )?
+        .0
     };
     sched::run();
     let task = sched::lock()
