@@ -59,10 +59,12 @@ fn kernel_interfaces_are_wire_compatible_with_gnumach_dev() {
     assert!(compared > 120, "only {compared} routines compared");
 }
 
-/// `migc --emit ir` on `defs` (as the kernel's server side: `-DKERNEL_SERVER`), parsed.
+/// `migc -n --emit ir` on `defs` (as the kernel's server side: `-DKERNEL_SERVER`), parsed.
 fn emit_ir(defs: &Path, include: &Path, out: &Path) -> Json {
+    // `-n`: only the IR; no default C files (they would land in the working folder).
     let o = Command::new(env!("CARGO_BIN_EXE_migc"))
-        .args(["--emit", "ir", "-DKERNEL_SERVER", "-o"])
+        .current_dir(out.parent().expect("the output has a folder"))
+        .args(["-n", "--emit", "ir", "-DKERNEL_SERVER", "-o"])
         .arg(out)
         .arg("-I")
         .arg(include)
