@@ -242,6 +242,11 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
 }
 
 fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KMsg, u32> {
+    // Observed on GNU Mach: a size that is not a multiple of 4 (0xffffffff included) is
+    // MACH_SEND_MSG_TOO_SMALL before anything is read.
+    if !args.send_size.is_multiple_of(4) || args.send_size < 32 {
+        return Err(MACH_SEND_MSG_TOO_SMALL);
+    }
     if args.send_size > MAX_MSG {
         return Err(MACH_SEND_NO_BUFFER);
     }

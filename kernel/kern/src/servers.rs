@@ -464,6 +464,17 @@ impl mig::mach_host::server::Server for Srv<'_> {
     }
 }
 
+/// `THREAD_BASIC_INFO`.
+const THREAD_BASIC_INFO: i32 = 1;
+/// Words of `struct thread_basic_info` (`THREAD_BASIC_INFO_COUNT` on x86_64).
+const THREAD_BASIC_INFO_COUNT: usize = 32;
+/// `TH_STATE_RUNNING`.
+const TH_STATE_RUNNING: i32 = 1;
+/// `TH_STATE_STOPPED`.
+const TH_STATE_STOPPED: i32 = 2;
+/// `TH_STATE_WAITING`.
+const TH_STATE_WAITING: i32 = 3;
+
 /// Words of `struct i386_thread_state` on x86_64 (`i386_THREAD_STATE_COUNT`).
 const THREAD_STATE_COUNT: usize = 42;
 /// `i386_THREAD_STATE`.
@@ -606,6 +617,95 @@ impl mig::mach::server::Server for Srv<'_> {
         let t = self.task(target_task)?;
         let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
         crate::vm::allocate(&mut task.vm, task.root, address, size, anywhere != 0).map_err(err)
+    }
+
+    fn vm_protect(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        size: u64,
+        set_maximum: u32,
+        new_protection: u32,
+    ) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::protect(
+            &mut task.vm,
+            task.root,
+            address,
+            size,
+            set_maximum != 0,
+            new_protection,
+        )
+        .map_err(err)
+    }
+
+    fn vm_inherit(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        size: u64,
+        new_inheritance: u32,
+    ) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::inherit(&mut task.vm, address, size, new_inheritance).map_err(err)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn vm_region(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+    ) -> Result<(u64, u64, u32, u32, u32, u32, rt::SendRight, u64), rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let r = task
+            .vm
+            .region(address)
+            .ok_or(err(crate::vm::KERN_NO_SPACE))?;
+        Ok((
+            r.start,
+            r.size,
+            r.region.prot,
+            r.region.max_prot,
+            r.region.inherit,
+            0,
+            rt::SendRight::from_name(rt::PortName::NULL),
+            0,
+        ))
+    }
+
+    fn thread_info(
+        &mut self,
+        target_thread: rt::PortName,
+        flavor: i32,
+        out: &mut [i32],
+    ) -> Result<usize, rt::Error> {
+        let t = self.thread(target_thread)?;
+        if flavor != THREAD_BASIC_INFO || out.len() < THREAD_BASIC_INFO_COUNT {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let th = &self.k.threads[&t];
+        let task_suspended = self
+            .k
+            .tasks
+            .get(&th.task)
+            .is_some_and(|t| t.suspend_count > 0);
+        let run_state = if th.suspend_count > 0 || task_suspended {
+            TH_STATE_STOPPED
+        } else if th.state == crate::sched::State::Waiting {
+            TH_STATE_WAITING
+        } else {
+            TH_STATE_RUNNING
+        };
+        out[..THREAD_BASIC_INFO_COUNT].fill(0);
+        // Word offsets of `struct thread_basic_info` (x86_64: 16-byte rpc_time_value_t).
+        out[9] = i32::from(th.priority);
+        out[10] = i32::from(th.sched_pri);
+        out[11] = run_state;
+        out[13] = th.suspend_count as i32;
+        Ok(THREAD_BASIC_INFO_COUNT)
     }
 
     fn vm_deallocate(

@@ -13,7 +13,7 @@ use crate::mm::{self, Tables, FRAMES};
 use crate::sched::{self, Kernel, Thread, ThreadId};
 use crate::trap::TrapFrame;
 use crate::uaccess;
-use crate::vm::VmMap;
+use crate::vm::{self, VmMap};
 use alloc::string::String;
 use alloc::vec::Vec;
 use mach_r_boot::bootstrap::{self, ModulePlan};
@@ -28,7 +28,7 @@ pub const TICK_BUDGET: u64 = 300;
 /// One past the top of a task's stack.
 pub const USER_STACK_TOP: u64 = 0x7fff_fff0_0000;
 /// Pages of user stack.
-pub const USER_STACK_PAGES: u64 = 16;
+pub const USER_STACK_PAGES: u64 = 32;
 
 /// How a task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +194,13 @@ fn build_space(
     args: Option<&ModulePlan>,
 ) -> Result<u64, LoadError> {
     for seg in plan.segments() {
-        vm.record(seg.page_start(), seg.page_end(), seg.write, seg.execute);
+        vm.record(
+            seg.page_start(),
+            seg.page_end(),
+            vm::VM_PROT_READ
+                | if seg.write { vm::VM_PROT_WRITE } else { 0 }
+                | if seg.execute { vm::VM_PROT_EXECUTE } else { 0 },
+        );
         let mut flags = Flags::EMPTY;
         if seg.write {
             flags = flags | Flags::WRITABLE;
@@ -219,7 +225,7 @@ fn build_space(
     // Stack: argc, the argv pointers, NULL, an empty environment, NULL, then the strings,
     // laid out as GNU Mach starts its bootstrap tasks.
     let top = USER_STACK_TOP;
-    vm.record(top - USER_STACK_PAGES * PAGE_SIZE, top, true, false);
+    vm.record(top - USER_STACK_PAGES * PAGE_SIZE, top, vm::VM_PROT_DEFAULT);
     for i in 0..USER_STACK_PAGES {
         map_user_page(
             root,

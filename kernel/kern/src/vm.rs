@@ -1,23 +1,42 @@
-//! A task's address map: the regions it has (program segments, stack, `vm_allocate`d
-//! memory, out-of-line data the kernel mapped for it), each backed by zeroed frames mapped
-//! when the region is made.
+//! A task's address map: its regions (program segments, stack, `vm_allocate`d memory,
+//! out-of-line data the kernel mapped for it), each with Mach's protection, maximum
+//! protection and inheritance, backed by zeroed frames mapped when the region is made.
 //!
-//! This is the part of Mach's virtual memory that IPC needs (out-of-line data in the
-//! kernel's replies lands in fresh regions of the receiver; programs free them with
-//! `vm_deallocate`) plus `vm_allocate` / `vm_deallocate`. Protection changes, inheritance,
-//! copy-on-write and paging on demand are not implemented yet.
+//! Implemented: `vm_allocate`, `vm_deallocate`, `vm_protect`, `vm_inherit`, `vm_region`,
+//! and the regions out-of-line data lands in. Copy-on-write, paging on demand and
+//! `task_create`'s inheritance of memory are not implemented yet.
 
 use crate::mm::{self, Tables};
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use mach_r_mm::paging::{self, Flags, PageSize, USER_TOP};
 use mach_r_mm::PAGE_SIZE;
 
 /// `KERN_INVALID_ADDRESS`.
 pub const KERN_INVALID_ADDRESS: u32 = 1;
+/// `KERN_PROTECTION_FAILURE`.
+pub const KERN_PROTECTION_FAILURE: u32 = 2;
 /// `KERN_NO_SPACE`.
 pub const KERN_NO_SPACE: u32 = 3;
+/// `KERN_INVALID_ARGUMENT`.
+pub const KERN_INVALID_ARGUMENT: u32 = 4;
 /// `KERN_RESOURCE_SHORTAGE`.
 pub const KERN_RESOURCE_SHORTAGE: u32 = 6;
+
+/// `VM_PROT_READ`.
+pub const VM_PROT_READ: u32 = 1;
+/// `VM_PROT_WRITE`.
+pub const VM_PROT_WRITE: u32 = 2;
+/// `VM_PROT_EXECUTE`.
+pub const VM_PROT_EXECUTE: u32 = 4;
+/// `VM_PROT_ALL`.
+pub const VM_PROT_ALL: u32 = 7;
+/// `VM_PROT_DEFAULT` (read and write).
+pub const VM_PROT_DEFAULT: u32 = 3;
+/// `VM_INHERIT_COPY`, the default inheritance.
+pub const VM_INHERIT_COPY: u32 = 1;
+/// Largest inheritance value (`VM_INHERIT_NONE`).
+pub const VM_INHERIT_NONE: u32 = 2;
 
 /// Lowest address `vm_allocate(anywhere)` hands out.
 const ANYWHERE_BASE: u64 = 0x1000_0000;
@@ -27,10 +46,23 @@ const ANYWHERE_BASE: u64 = 0x1000_0000;
 pub struct Region {
     /// One past the last byte.
     pub end: u64,
-    /// Writable (all regions are readable; none is executable but program text).
-    pub write: bool,
-    /// Executable.
-    pub execute: bool,
+    /// `vm_prot_t`.
+    pub prot: u32,
+    /// Maximum protection.
+    pub max_prot: u32,
+    /// `vm_inherit_t`.
+    pub inherit: u32,
+}
+
+/// What `vm_region` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// Start of the region.
+    pub start: u64,
+    /// Its size.
+    pub size: u64,
+    /// Its attributes.
+    pub region: Region,
 }
 
 /// The regions of one task, by start address.
@@ -47,6 +79,17 @@ fn round_up(a: u64) -> Option<u64> {
     a.checked_add(PAGE_SIZE - 1).map(|x| x & !(PAGE_SIZE - 1))
 }
 
+fn pte_flags(prot: u32) -> Flags {
+    let mut f = Flags::USER;
+    if prot & VM_PROT_WRITE != 0 {
+        f = f | Flags::WRITABLE;
+    }
+    if prot & VM_PROT_EXECUTE == 0 {
+        f = f | Flags::NO_EXECUTE;
+    }
+    f
+}
+
 impl VmMap {
     /// An empty map.
     pub fn new() -> VmMap {
@@ -54,13 +97,14 @@ impl VmMap {
     }
 
     /// Records a region whose pages the caller mapped (program segments, the stack).
-    pub fn record(&mut self, start: u64, end: u64, write: bool, execute: bool) {
+    pub fn record(&mut self, start: u64, end: u64, prot: u32) {
         self.regions.insert(
             start,
             Region {
                 end,
-                write,
-                execute,
+                prot,
+                max_prot: VM_PROT_ALL,
+                inherit: VM_INHERIT_COPY,
             },
         );
     }
@@ -73,53 +117,77 @@ impl VmMap {
             .is_some_and(|(_, r)| r.end > start)
     }
 
+    /// Whether `[start, end)` is entirely inside regions (no hole).
+    fn covered(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.regions.range(..=at).next_back() {
+                Some((_, r)) if r.end > at => at = r.end,
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// The lowest free range of `size` bytes at or above [`ANYWHERE_BASE`].
     fn find_space(&self, size: u64) -> Option<u64> {
         let mut at = ANYWHERE_BASE;
+        if let Some((_, r)) = self.regions.range(..ANYWHERE_BASE).next_back() {
+            at = at.max(r.end);
+        }
         for (&s, r) in self.regions.range(ANYWHERE_BASE..) {
             if s >= at && s - at >= size {
                 return Some(at);
             }
             at = at.max(r.end);
         }
-        if let Some((_, r)) = self.regions.range(..ANYWHERE_BASE).next_back() {
-            at = at.max(r.end);
-        }
         (at.checked_add(size)? <= USER_TOP).then_some(at)
     }
 
-    /// Removes `[start, end)` from the map, splitting regions; returns whether it met any.
-    fn remove(&mut self, start: u64, end: u64) {
-        let starts: alloc::vec::Vec<u64> = self
-            .regions
-            .range(..end)
-            .filter(|(_, r)| r.end > start)
-            .map(|(&s, _)| s)
-            .collect();
-        for s in starts {
-            let r = self.regions.remove(&s).expect("listed region");
-            if s < start {
-                self.regions.insert(s, Region { end: start, ..r });
-            }
-            if r.end > end {
-                self.regions.insert(end, r);
+    /// Splits regions so that `at` is a region boundary.
+    fn split_at(&mut self, at: u64) {
+        if let Some((&s, &r)) = self.regions.range(..at).next_back() {
+            if s < at && r.end > at {
+                self.regions.insert(s, Region { end: at, ..r });
+                self.regions.insert(at, r);
             }
         }
     }
+
+    /// Removes `[start, end)` from the map, splitting regions.
+    fn remove(&mut self, start: u64, end: u64) {
+        self.split_at(start);
+        self.split_at(end);
+        let starts: Vec<u64> = self.regions.range(start..end).map(|(&s, _)| s).collect();
+        for s in starts {
+            self.regions.remove(&s);
+        }
+    }
+
+    /// The region holding `addr`, or the first one above it (`vm_region`).
+    pub fn region(&self, addr: u64) -> Option<RegionInfo> {
+        let hit = self
+            .regions
+            .range(..=addr)
+            .next_back()
+            .filter(|(_, r)| r.end > addr)
+            .or_else(|| self.regions.range(addr..).next());
+        hit.map(|(&start, &region)| RegionInfo {
+            start,
+            size: region.end - start,
+            region,
+        })
+    }
 }
 
-fn map_zeroed(root: u64, start: u64, end: u64, write: bool) -> Result<(), u32> {
+fn map_zeroed(root: u64, start: u64, end: u64, prot: u32) -> Result<(), u32> {
     let mut va = start;
     while va < end {
         let Some(f) = mm::alloc_zeroed_frame() else {
             unmap_range(root, start, va);
             return Err(KERN_RESOURCE_SHORTAGE);
         };
-        let mut flags = Flags::USER | Flags::NO_EXECUTE;
-        if write {
-            flags = flags | Flags::WRITABLE;
-        }
-        if paging::map(&mut Tables, root, va, f, PageSize::Size4K, flags).is_err() {
+        if paging::map(&mut Tables, root, va, f, PageSize::Size4K, pte_flags(prot)).is_err() {
             mm::free_frame(f);
             unmap_range(root, start, va);
             return Err(KERN_RESOURCE_SHORTAGE);
@@ -136,6 +204,29 @@ fn unmap_range(root: u64, start: u64, end: u64) {
             mm::free_frame(f);
         }
         crate::arch::cpu::invlpg(va);
+        va += PAGE_SIZE;
+    }
+}
+
+/// Maps the pages of `[start, end)` again with the flags of `prot`.
+fn reprotect(root: u64, start: u64, end: u64, prot: u32) {
+    let mut va = start;
+    while va < end {
+        if let Some(t) = paging::translate(&Tables, root, va) {
+            let frame = t.phys & paging::ADDR_MASK;
+            if paging::unmap(&mut Tables, root, va).is_ok() {
+                let ok = paging::map(
+                    &mut Tables,
+                    root,
+                    va,
+                    frame,
+                    PageSize::Size4K,
+                    pte_flags(prot),
+                );
+                debug_assert!(ok.is_ok(), "a page just unmapped maps again");
+            }
+            crate::arch::cpu::invlpg(va);
+        }
         va += PAGE_SIZE;
     }
 }
@@ -168,9 +259,18 @@ pub fn allocate(
         }
         s
     };
-    map_zeroed(root, start, start + len, true)?;
-    map.record(start, start + len, true, false);
+    map_zeroed(root, start, start + len, VM_PROT_DEFAULT)?;
+    map.record(start, start + len, VM_PROT_DEFAULT);
     Ok(start)
+}
+
+/// The page range of `[addr, addr + size)`, or `KERN_INVALID_ADDRESS`.
+fn page_range(addr: u64, size: u64) -> Result<(u64, u64), u32> {
+    let start = round_down(addr);
+    match addr.checked_add(size).and_then(round_up) {
+        Some(end) if end <= USER_TOP => Ok((start, end)),
+        _ => Err(KERN_INVALID_ADDRESS),
+    }
 }
 
 /// `vm_deallocate`: unmaps whatever of `[addr, addr + size)` is mapped (a hole is no error,
@@ -179,14 +279,76 @@ pub fn deallocate(map: &mut VmMap, root: u64, addr: u64, size: u64) -> Result<()
     if size == 0 {
         return Ok(());
     }
-    let start = round_down(addr);
-    let Some(end) = addr.checked_add(size).and_then(round_up) else {
-        return Err(KERN_INVALID_ADDRESS);
-    };
-    if end > USER_TOP {
-        return Err(KERN_INVALID_ADDRESS);
-    }
+    let (start, end) = page_range(addr, size)?;
     map.remove(start, end);
     unmap_range(root, start, end);
+    Ok(())
+}
+
+/// `vm_protect`: sets the protection (or, with `set_max`, the maximum protection, which
+/// also lowers the current one) of every region in the range; the range must be mapped.
+pub fn protect(
+    map: &mut VmMap,
+    root: u64,
+    addr: u64,
+    size: u64,
+    set_max: bool,
+    prot: u32,
+) -> Result<(), u32> {
+    if prot & !VM_PROT_ALL != 0 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if size == 0 {
+        return Ok(());
+    }
+    let (start, end) = page_range(addr, size)?;
+    if !map.covered(start, end) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    if !set_max
+        && map
+            .regions
+            .range(..end)
+            .filter(|(_, r)| r.end > start)
+            .any(|(_, r)| prot & !r.max_prot != 0)
+    {
+        return Err(KERN_PROTECTION_FAILURE);
+    }
+    map.split_at(start);
+    map.split_at(end);
+    let starts: Vec<u64> = map.regions.range(start..end).map(|(&s, _)| s).collect();
+    for s in starts {
+        let Some(r) = map.regions.get_mut(&s) else {
+            continue;
+        };
+        if set_max {
+            r.max_prot = prot;
+            r.prot &= prot;
+        } else {
+            r.prot = prot;
+        }
+        let (e, p) = (r.end, r.prot);
+        reprotect(root, s, e, p);
+    }
+    Ok(())
+}
+
+/// `vm_inherit`: sets the inheritance of every region in the range (which must be mapped).
+pub fn inherit(map: &mut VmMap, addr: u64, size: u64, inheritance: u32) -> Result<(), u32> {
+    if inheritance > VM_INHERIT_NONE {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if size == 0 {
+        return Ok(());
+    }
+    let (start, end) = page_range(addr, size)?;
+    if !map.covered(start, end) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    map.split_at(start);
+    map.split_at(end);
+    for (_, r) in map.regions.range_mut(start..end) {
+        r.inherit = inheritance;
+    }
     Ok(())
 }
