@@ -90,6 +90,14 @@ pub const MACH_MSGH_BITS_REMOTE_MASK: u32 = 0x0000_00ff;
 pub const MACH_MSGH_BITS_LOCAL_MASK: u32 = 0x0000_ff00;
 /// `MACH_MSGH_BITS_COMPLEX`.
 pub const MACH_MSGH_BITS_COMPLEX: u32 = 0x8000_0000;
+/// `MACH_MSGH_BITS_CIRCULAR` (internal: never delivered).
+pub const MACH_MSGH_BITS_CIRCULAR: u32 = 0x4000_0000;
+/// `MACH_MSGH_BITS_PORTS_MASK`.
+pub const MACH_MSGH_BITS_PORTS_MASK: u32 = MACH_MSGH_BITS_REMOTE_MASK | MACH_MSGH_BITS_LOCAL_MASK;
+/// `msgt_deallocate` in a type descriptor's first word.
+pub const MSGT_DEALLOCATE: u32 = 1 << 31;
+/// `msgt_inline` in a type descriptor's first word.
+pub const MSGT_INLINE: u32 = 1 << 29;
 
 /// `MACH_MSGH_BITS(remote, local)`.
 pub fn msgh_bits(remote: u32, local: u32) -> u32 {
@@ -159,10 +167,13 @@ pub const MACH_PORT_TYPE_DNREQUEST: u32 = 0x8000_0000;
 pub const MACH_PORT_QLIMIT_DEFAULT: u32 = 5;
 /// `MACH_PORT_QLIMIT_MAX`.
 pub const MACH_PORT_QLIMIT_MAX: u32 = 16;
-/// Most user references one name may hold for send rights or a dead name. GNU Mach's
-/// `MACH_PORT_UREFS_MAX` is internal (not in gnumach-dev's headers); 0xffff is the value
-/// the conformance suite is to confirm (`KERN_UREFS_OVERFLOW` past it).
+/// Most user references a dead name may hold. GNU Mach's `MACH_PORT_UREFS_MAX` is internal
+/// (not in gnumach-dev's headers): this is the count a dead name was seen to reach, one more
+/// being `KERN_UREFS_OVERFLOW`.
 pub const MACH_PORT_UREFS_MAX: u32 = 0xffff;
+/// Most user references a send right may hold: GNU Mach stops send rights (with or without
+/// the receive right under the same name) one below [`MACH_PORT_UREFS_MAX`], as observed.
+pub const MACH_PORT_SEND_UREFS_MAX: u32 = 0xfffe;
 
 /// `MACH_NOTIFY_PORT_DELETED`.
 pub const MACH_NOTIFY_PORT_DELETED: i32 = 0o101;

@@ -47,10 +47,17 @@ impl Ipc {
         for r in outside {
             carried(r, &mut counts)?;
         }
+        let mut carried_receive = 0usize;
         for (id, port) in &self.ports {
             for m in &port.queue {
                 for r in m.rights() {
                     carried(r, &mut counts)?;
+                    if let Right::Receive(r) = r {
+                        carried_receive += 1;
+                        if self.ports.get(r).and_then(|p| p.carrier) != Some(*id) {
+                            return Err(format!("{r:?} queued on {id:?} has another carrier"));
+                        }
+                    }
                 }
             }
             for n in port
@@ -71,7 +78,12 @@ impl Ipc {
                 if !name_valid(name) {
                     return Err(format!("{sid:?} has reserved name {name:#x}"));
                 }
-                if e.urefs == 0 || e.urefs > MACH_PORT_UREFS_MAX {
+                let max = if e.has(MACH_PORT_TYPE_SEND) {
+                    MACH_PORT_SEND_UREFS_MAX
+                } else {
+                    MACH_PORT_UREFS_MAX
+                };
+                if e.urefs == 0 || e.urefs > max {
                     return Err(format!("{sid:?} name {name}: urefs {}", e.urefs));
                 }
                 match e.obj {
@@ -196,6 +208,12 @@ impl Ipc {
                     return Err(format!("{s:?}: member {p:?} does not point back"));
                 }
             }
+        }
+        let with_carrier = self.ports.values().filter(|p| p.carrier.is_some()).count();
+        if with_carrier != carried_receive {
+            return Err(format!(
+                "{with_carrier} ports have a carrier, {carried_receive} receive rights are queued"
+            ));
         }
         if let Some((p, _)) = counts.into_iter().next() {
             return Err(format!("rights to unknown port {p:?}"));

@@ -161,6 +161,8 @@ pub(crate) struct Port {
     pub queue: VecDeque<KMsg>,
     pub pset: Option<PsetId>,
     pub kobject: u64,
+    /// While the receive right is carried in a queued message: the port it is queued on.
+    pub carrier: Option<PortId>,
     /// Send-once right for the no-senders notification.
     pub nsrequest: Option<PortId>,
     /// Send-once right for the port-destroyed notification.
@@ -338,7 +340,7 @@ impl Ipc {
 
     /// Makes a send right to `port` (as `MACH_MSG_TYPE_MAKE_SEND` does: the make-send count
     /// goes up) and gives it to `space`: the name it already uses for the port gains one
-    /// user reference (pegged at `MACH_PORT_UREFS_MAX`), or a new name gets the right.
+    /// user reference (pegged at `MACH_PORT_SEND_UREFS_MAX`), or a new name gets the right.
     /// This is `mach_task_self` and its kind, and how a bootstrap task gets its ports.
     pub fn make_send(&mut self, space: SpaceId, port: PortId) -> Result<Name, KernReturn> {
         match self.ports.get_mut(&port) {
@@ -396,6 +398,7 @@ impl Ipc {
                 queue: VecDeque::new(),
                 pset: None,
                 kobject: 0,
+                carrier: None,
                 nsrequest: None,
                 pdrequest: None,
                 dnrequests: Vec::new(),
@@ -550,6 +553,7 @@ impl Ipc {
         let port = self.port_mut(p);
         debug_assert!(port.active);
         port.receiver = Receiver::Transit;
+        port.carrier = None;
         if let Some(n) = port.pdrequest.take() {
             port.mscount = 0;
             port.seqno = 0;

@@ -294,7 +294,12 @@ impl Ipc {
                 if urefs < 0 {
                     return Err(KERN_INVALID_VALUE);
                 }
-                if urefs > MACH_PORT_UREFS_MAX as i64 {
+                let max = if right == MACH_PORT_RIGHT_SEND {
+                    MACH_PORT_SEND_UREFS_MAX
+                } else {
+                    MACH_PORT_UREFS_MAX
+                };
+                if urefs > max as i64 {
                     return Err(KERN_UREFS_OVERFLOW);
                 }
                 let urefs = urefs as u32;
@@ -433,7 +438,15 @@ impl Ipc {
         self.leave_set(p);
         if let Some(s) = target {
             self.psets.get_mut(&s).expect("set").members.insert(p);
-            let port = self.port_mut(p);
+            // The set delivers in the order its members' messages became ready there: the
+            // joining port's messages go after those already waiting (observed).
+            let mut stamp = self.stamp;
+            let port = self.ports.get_mut(&p).expect("port");
+            for m in port.queue.iter_mut() {
+                stamp += 1;
+                m.stamp = stamp;
+            }
+            self.stamp = stamp;
             port.pset = Some(s);
             let queued = !port.queue.is_empty();
             self.wakeups.push(Wakeup::Abort {
@@ -479,7 +492,8 @@ impl Ipc {
     ) -> Result<Right, (KernReturn, Right)> {
         let n = match notify {
             Right::SendOnce(n) => Some(n),
-            Right::Null | Right::Dead => None,
+            Right::Null => None,
+            // A dead notify right (MOVE_SEND_ONCE of a dead name) is refused (observed).
             other => return Err((KERN_INVALID_CAPABILITY, other)),
         };
         let r = match variant {
@@ -606,7 +620,7 @@ impl Ipc {
             (Some(_), Some(mut e)) => {
                 if let Right::Send(_) = right {
                     if e.has(MACH_PORT_TYPE_SEND) {
-                        if e.urefs >= MACH_PORT_UREFS_MAX {
+                        if e.urefs >= MACH_PORT_SEND_UREFS_MAX {
                             return Err((KERN_UREFS_OVERFLOW, right));
                         }
                         e.urefs += 1;

@@ -151,7 +151,7 @@ impl Ipc {
 
     /// Gives a carried right to `space`, returning its name there: a send right joins the
     /// space's send/receive name for the port (one more user reference, pegged at
-    /// `MACH_PORT_UREFS_MAX`), a receive right joins the send name, a send-once right gets a
+    /// `MACH_PORT_SEND_UREFS_MAX`), a receive right joins the send name, a send-once right gets a
     /// new name; a send or send-once right to a dead port is destroyed and named
     /// `MACH_PORT_DEAD`. `Err` (with the right) when no name is left.
     pub(crate) fn copyout_right(
@@ -182,7 +182,7 @@ impl Ipc {
                     if e.has(MACH_PORT_TYPE_SEND) {
                         // The entry already holds a send right: the new one only adds a
                         // user reference.
-                        if e.urefs < MACH_PORT_UREFS_MAX {
+                        if e.urefs < MACH_PORT_SEND_UREFS_MAX {
                             e.urefs += 1;
                         }
                         self.port_mut(p).srights -= 1;

@@ -117,8 +117,8 @@ fn insert_right_errors() {
         KERN_INVALID_CAPABILITY
     );
     ipc.insert_right(t, n, r).unwrap();
-    ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, (MACH_PORT_UREFS_MAX - 1) as i32)
-        .unwrap();
+    // A send|receive name stops at 65534 send references (ports.txt: "at the limit").
+    ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, 65533).unwrap();
     let (r, _) = ipc.extract_right(t, n, MACH_MSG_TYPE_MAKE_SEND).unwrap();
     let (kr, r) = ipc.insert_right(t, n, r).unwrap_err();
     assert_eq!(kr, KERN_UREFS_OVERFLOW);
@@ -190,26 +190,33 @@ fn refs_and_mod_refs() {
         Err(KERN_INVALID_VALUE)
     );
     assert_eq!(ipc.mod_refs(t, n, MACH_PORT_RIGHT_RECEIVE, 0), Ok(()));
+    // As conformance/suite/expected/ports.txt: a send|receive name with 6 send references.
+    let (r, _) = ipc.extract_right(t, n, MACH_MSG_TYPE_MAKE_SEND).unwrap();
+    ipc.insert_right(t, n, r).unwrap();
+    ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, 5).unwrap();
     assert_eq!(
-        ipc.mod_refs(t, 1, MACH_PORT_RIGHT_SEND, -2),
+        ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, -100),
         Err(KERN_INVALID_VALUE)
     );
     assert_eq!(
-        ipc.mod_refs(t, 1, MACH_PORT_RIGHT_SEND, MACH_PORT_UREFS_MAX as i32),
+        ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, 0x7fff_ffff),
         Err(KERN_UREFS_OVERFLOW)
     );
-    ipc.mod_refs(t, 1, MACH_PORT_RIGHT_SEND, (MACH_PORT_UREFS_MAX - 1) as i32)
-        .unwrap();
-    assert_eq!(
-        ipc.get_refs(t, 1, MACH_PORT_RIGHT_SEND),
-        Ok(MACH_PORT_UREFS_MAX)
-    );
-    assert_eq!(
-        ipc.mod_refs(t, 1, MACH_PORT_RIGHT_SEND, 1),
-        Err(KERN_UREFS_OVERFLOW)
-    );
-    ipc.mod_refs(t, 1, MACH_PORT_RIGHT_SEND, -(MACH_PORT_UREFS_MAX as i32))
-        .unwrap();
+    assert_eq!(ipc.get_refs(t, n, MACH_PORT_RIGHT_SEND), Ok(6));
+    let mut added = 0;
+    while ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, 1).is_ok() {
+        added += 1;
+    }
+    assert_eq!(added, 65528);
+    assert_eq!(ipc.get_refs(t, n, MACH_PORT_RIGHT_SEND), Ok(65534));
+    let (r, _) = ipc.extract_right(t, n, MACH_MSG_TYPE_COPY_SEND).unwrap();
+    let (kr, r) = ipc.insert_right(t, n, r).unwrap_err();
+    assert_eq!(kr, KERN_UREFS_OVERFLOW);
+    ipc.destroy_right(r);
+    ipc.mod_refs(t, n, MACH_PORT_RIGHT_SEND, -65534).unwrap();
+    assert_eq!(ipc.port_type(t, n), Ok(MACH_PORT_TYPE_RECEIVE));
+    // Deallocating the last reference of name 1 (send only) removes the name.
+    ipc.deallocate(t, 1).unwrap();
     assert_eq!(ipc.port_type(t, 1), Err(KERN_INVALID_NAME));
     assert_eq!(ipc.deallocate(t, n), Err(KERN_INVALID_RIGHT));
     let d = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
@@ -219,7 +226,16 @@ fn refs_and_mod_refs() {
         ipc.mod_refs(t, d, MACH_PORT_RIGHT_SEND, -1),
         Err(KERN_INVALID_RIGHT)
     );
-    ipc.mod_refs(t, d, MACH_PORT_RIGHT_DEAD_NAME, -5).unwrap();
+    // A dead name reaches 65535 (probe/expected.txt, line "12 dn").
+    ipc.mod_refs(t, d, MACH_PORT_RIGHT_DEAD_NAME, 65530)
+        .unwrap();
+    assert_eq!(ipc.get_refs(t, d, MACH_PORT_RIGHT_DEAD_NAME), Ok(65535));
+    assert_eq!(
+        ipc.mod_refs(t, d, MACH_PORT_RIGHT_DEAD_NAME, 1),
+        Err(KERN_UREFS_OVERFLOW)
+    );
+    ipc.mod_refs(t, d, MACH_PORT_RIGHT_DEAD_NAME, -65535)
+        .unwrap();
     assert_eq!(ipc.port_type(t, d), Err(KERN_INVALID_NAME));
     ipc.check_invariants([]).unwrap();
 }

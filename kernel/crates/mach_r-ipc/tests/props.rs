@@ -1,8 +1,8 @@
 //! Property tests over random sequences of IPC operations on three spaces and a kernel
 //! object: after every operation the state's invariants hold (`Ipc::check_invariants`:
 //! every right counted, user references within bounds, reverse maps and sets consistent,
-//! ports freed at most once); with no receive right ever carried, destroying every space
-//! frees every port (each exactly once).
+//! ports freed at most once); destroying every space then frees every port (each exactly
+//! once), with and without receive rights carried in messages.
 
 mod common;
 
@@ -242,6 +242,13 @@ proptest! {
             w.ipc.space_destroy(s).unwrap();
             w.ipc.check_invariants([]).unwrap();
         }
+        // Circular messages are destroyed when sent, so no port can outlive every space.
+        let ks = w.ipc.kernel_space();
+        let k = w.ipc.port_name(ks, w.kport).unwrap();
+        w.ipc.destroy(ks, k).unwrap();
+        w.ipc.check_invariants([]).unwrap();
+        let (created, freed) = w.ipc.port_counts();
+        prop_assert_eq!(created, freed);
     }
 
     #[test]

@@ -21,6 +21,7 @@ enum Planned {
         region: Option<(u64, u64, bool)>,
     },
     Ool {
+        desc: usize,
         at: usize,
         addr: u64,
         len: u64,
@@ -133,7 +134,7 @@ impl Ipc {
         wr64(&mut kbytes, 16, 0);
         wr32(&mut kbytes, 4, size as u32);
         let mut kmsg = KMsg {
-            other_bits: bits & MACH_MSGH_BITS_COMPLEX,
+            other_bits: bits & !(MACH_MSGH_BITS_PORTS_MASK | MACH_MSGH_BITS_CIRCULAR),
             dest,
             reply,
             reply_type: if reply_disp == 0 {
@@ -174,7 +175,13 @@ impl Ipc {
                         });
                     }
                     let word = rd32(&kmsg.bytes, desc);
-                    wr32(&mut kmsg.bytes, desc, (word & !0xff) | received_type(disp));
+                    // Received out-of-line regions always say `deallocate` (observed).
+                    let dealloc_bit = if is_ool { MSGT_DEALLOCATE } else { 0 };
+                    wr32(
+                        &mut kmsg.bytes,
+                        desc,
+                        (word & !0xff) | received_type(disp) | dealloc_bit,
+                    );
                     if is_ool {
                         wr64(&mut kmsg.bytes, at, 0);
                         if let Some((addr, len, true)) = region {
@@ -192,6 +199,7 @@ impl Ipc {
                     });
                 }
                 Planned::Ool {
+                    desc,
                     at,
                     addr,
                     len,
@@ -202,6 +210,8 @@ impl Ipc {
                         break;
                     }
                     wr64(&mut kmsg.bytes, at, 0);
+                    let word = rd32(&kmsg.bytes, desc);
+                    wr32(&mut kmsg.bytes, desc, word | MSGT_DEALLOCATE);
                     if dealloc && len > 0 {
                         ool.deallocate(addr, len);
                     }
@@ -260,7 +270,10 @@ impl Ipc {
         };
         let mut e = self.entry(space, dest_name);
         for &(_, disp, dead_ok) in &order {
-            copyin_entry(&mut e, disp, dead_ok).map_err(|_| MACH_SEND_INVALID_REPLY)?;
+            // Each right alone is there, together they are not: GNU Mach blames the
+            // destination (observed: MOVE_SEND twice on one user reference, MOVE_SEND_ONCE
+            // twice on one send-once right).
+            copyin_entry(&mut e, disp, dead_ok).map_err(|_| MACH_SEND_INVALID_DEST)?;
         }
         Ok(order)
     }
@@ -376,6 +389,7 @@ impl Ipc {
                     }
                 };
                 plan.push(Planned::Ool {
+                    desc: o as usize,
                     at: data_at as usize,
                     addr,
                     len,

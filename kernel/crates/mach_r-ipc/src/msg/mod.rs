@@ -216,6 +216,12 @@ impl Ipc {
         {
             return Ok(Sent::Kernel(kmsg));
         }
+        if self.circular(&kmsg, p) {
+            self.trash.push(Trash::Msg(kmsg));
+            self.flush();
+            return Ok(Sent::Dropped);
+        }
+        let port = &self.ports[&p];
         let full = port.queue.len() as u32 >= port.qlimit;
         if full && !always && matches!(kmsg.dest, Right::Send(_)) {
             return Err(QueueFull(kmsg));
@@ -224,10 +230,45 @@ impl Ipc {
         Ok(Sent::Queued(p))
     }
 
-    /// Puts a message on `p`'s queue (no limit) and records the wake-up.
+    /// True if queueing `kmsg` on `dest` would put a receive right it carries inside its
+    /// own queue, directly or through a chain of receive rights in queued messages. GNU Mach
+    /// destroys such a message and reports success (observed: a port's receive right sent
+    /// to itself, and two ports sent into each other, end as dead names).
+    fn circular(&self, kmsg: &KMsg, dest: crate::PortId) -> bool {
+        kmsg.rights().any(|r| {
+            let Right::Receive(r) = *r else { return false };
+            let mut d = dest;
+            loop {
+                if d == r {
+                    return true;
+                }
+                match self.ports.get(&d) {
+                    Some(port) if port.receiver == Receiver::Transit => match port.carrier {
+                        Some(next) => d = next,
+                        None => return false,
+                    },
+                    _ => return false,
+                }
+            }
+        })
+    }
+
+    /// Puts a message on `p`'s queue (no limit) and records the wake-up; a circular
+    /// message is destroyed instead.
     pub(crate) fn enqueue(&mut self, p: crate::PortId, mut kmsg: KMsg) {
+        if self.circular(&kmsg, p) {
+            self.trash.push(Trash::Msg(kmsg));
+            return;
+        }
         self.stamp += 1;
         kmsg.stamp = self.stamp;
+        for r in kmsg.rights() {
+            if let Right::Receive(r) = *r {
+                if let Some(port) = self.ports.get_mut(&r) {
+                    port.carrier = Some(p);
+                }
+            }
+        }
         let port = self.port_mut(p);
         port.queue.push_back(kmsg);
         let set = port.pset;
@@ -289,6 +330,13 @@ impl Ipc {
         let seqno = port.seqno;
         port.seqno = port.seqno.wrapping_add(1);
         wr32(&mut kmsg.bytes, 24, seqno);
+        for r in kmsg.rights() {
+            if let Right::Receive(r) = *r {
+                if let Some(port) = self.ports.get_mut(&r) {
+                    port.carrier = None;
+                }
+            }
+        }
         if was_full {
             self.wakeups.push(Wakeup::Room(p));
         }
