@@ -104,6 +104,14 @@ static void pause_ms(mach_msg_timeout_t ms)
 	receive(&r, idle, MACH_RCV_TIMEOUT, ms);
 }
 
+static void thread_suspend_count(const char *what, thread_t thread)
+{
+	struct thread_basic_info info;
+	mach_msg_type_number_t count = THREAD_BASIC_INFO_COUNT;
+	kern_return_t kr = thread_info(thread, THREAD_BASIC_INFO, (thread_info_t)&info, &count);
+	out("%s: thread_info %s suspend_count %d\n", what, kr_name(kr), kr ? 0 : info.suspend_count);
+}
+
 static void thread_state(const char *what, thread_t thread)
 {
 	struct thread_basic_info info;
@@ -152,7 +160,9 @@ void suite_main(void)
 	out("thread_set_state: %s\n", kr_name(kr));
 	kr = thread_resume(thread);
 	out("thread_resume: %s\n", kr_name(kr));
-	thread_state("resumed thread", thread);
+	/* Right after the resume the new thread may or may not have run yet (on GNU Mach it
+	 * depends on where the tick falls), so only its suspend count is printed here. */
+	thread_suspend_count("resumed thread", thread);
 
 	/* 1: blocked in mach_msg on a port, woken by a send. */
 	pause_ms(20);
