@@ -186,4 +186,43 @@ void suite_main(void)
 	out("19 y into x: %s\n", kr_name(mb_send(&b, MACH_SEND_TIMEOUT, 0)));
 	show_rights("19 x", x);
 	show_rights("19 y", y);
+	/* 20: insert_right MOVE_RECEIVE of a send|receive name under a new name */
+	mach_port_t ia = new_port(1);
+	out("20 a %u: %s\n", ia, kr_name(mach_port_insert_right(task_self, 600, ia, MACH_MSG_TYPE_MOVE_RECEIVE)));
+	show_rights("20 a", ia);
+	show_rights("20 600", 600);
+	mach_port_status_t st2;
+	out("20 status a: %s\n", kr_name(mach_port_get_receive_status(task_self, ia, &st2)));
+	out("20 status 600: %s srights %u\n", kr_name(mach_port_get_receive_status(task_self, 600, &st2)), st2.mps_srights);
+	mb_init(&b, MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0), ia, MACH_PORT_NULL, 20);
+	out("20 send to a: %s\n", kr_name(mb_send(&b, MACH_SEND_TIMEOUT, 0)));
+	out("20 receive on 600: %s\n", kr_name(receive(&r, 600, MACH_RCV_TIMEOUT, 0)));
+	out("20 receive on a: %s local %u\n", kr_name(receive(&r, ia, MACH_RCV_TIMEOUT, 0)), r.head.msgh_local_port);
+	/* 21: insert_right MOVE_RECEIVE of a receive-only name under a new name */
+	mach_port_t ib = new_port(0);
+	out("21 b %u: %s\n", ib, kr_name(mach_port_insert_right(task_self, 601, ib, MACH_MSG_TYPE_MOVE_RECEIVE)));
+	show_rights("21 b", ib);
+	show_rights("21 601", 601);
+	/* 22: rename from an unknown name to a fresh one: where does the fresh name go? */
+	out("22 rename 5000 -> 700: %s\n", kr_name(mach_port_rename(task_self, 5000, 700)));
+	mach_port_t n22 = MACH_PORT_NULL;
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &n22);
+	out("22 next allocation: %u\n", n22);
+	out("22 rename 5000 -> %u (existing): %s\n", n22, kr_name(mach_port_rename(task_self, 5000, n22)));
+	/* 23: allocate_name of a name on the free list, then the next allocations */
+	mach_port_t f1 = MACH_PORT_NULL, f2 = MACH_PORT_NULL, f3 = MACH_PORT_NULL;
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &f1);
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &f2);
+	mach_port_deallocate(task_self, f1);
+	mach_port_deallocate(task_self, f2);
+	out("23 freed %u then %u; allocate_name %u: %s\n", f1, f2, f1, kr_name(mach_port_allocate_name(task_self, MACH_PORT_RIGHT_DEAD_NAME, f1)));
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &f3);
+	out("23 next: %u\n", f3);
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &f3);
+	out("23 next: %u\n", f3);
+	/* 24: fresh names after an explicit high name */
+	mach_port_allocate_name(task_self, MACH_PORT_RIGHT_DEAD_NAME, 2000);
+	mach_port_allocate(task_self, MACH_PORT_RIGHT_DEAD_NAME, &f3);
+	out("24 after 2000: %u\n", f3);
+	/* 25: a port set member's messages when its receive right is destroyed with a pdrequest */
 }

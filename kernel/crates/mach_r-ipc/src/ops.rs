@@ -97,10 +97,21 @@ impl Ipc {
         if !name_valid(new) {
             return Err(KERN_INVALID_VALUE);
         }
-        let e = self.lookup(space, old)?;
+        if !self.spaces.contains_key(&space) {
+            return Err(KERN_INVALID_TASK);
+        }
+        // GNU Mach takes the new name first (so NAME_EXISTS wins over an unknown old name)
+        // and frees it again when the old name is unknown: it heads the free list (probe 22).
         if self.entry(space, new).is_some() {
             return Err(KERN_NAME_EXISTS);
         }
+        let e = match self.lookup(space, old) {
+            Ok(e) => e,
+            Err(kr) => {
+                self.space_mut(space).free_name(new);
+                return Err(kr);
+            }
+        };
         let s = self.space_mut(space);
         s.set(old, None);
         s.take_name(new);
@@ -481,7 +492,9 @@ impl Ipc {
     /// `mach_port_request_notification`: registers `notify` (a send-once right, or
     /// [`Right::Null`] to cancel) for `variant` (`MACH_NOTIFY_PORT_DESTROYED`,
     /// `_NO_SENDERS`, `_DEAD_NAME`) and returns the previously registered right. On error
-    /// the notify right comes back with the code.
+    /// the notify right comes back with the code; GNU Mach destroys it with the request,
+    /// which sends a send-once notification (OBSERVED.md), so the kernel's server passes it
+    /// to [`Ipc::destroy_right`].
     pub fn request_notification(
         &mut self,
         space: SpaceId,
@@ -575,7 +588,9 @@ impl Ipc {
     }
 
     /// `mach_port_insert_right`: gives the carried right to `space` under `name`. On error
-    /// the right comes back with the code.
+    /// the right comes back with the code; GNU Mach then destroys it with the request (a
+    /// receive right inserted under a second name dies: probe 20), so the kernel's server
+    /// passes it to [`Ipc::destroy_right`].
     pub fn insert_right(
         &mut self,
         space: SpaceId,

@@ -299,3 +299,49 @@ fn space_destroy_turns_send_rights_into_dead_names() {
     assert_eq!(ipc.names(b).unwrap().0, Vec::<u32>::new());
     ipc.check_invariants([]).unwrap();
 }
+
+/// probe/expected.txt, lines 20-24: what GNU Mach did with names around failed calls.
+#[test]
+fn names_around_failed_calls_as_probed() {
+    let (mut ipc, t) = bootstrap();
+    // 20: MOVE_RECEIVE of a send|receive name under a new name: KERN_RIGHT_EXISTS; the
+    // request (and so the right) is destroyed: the old name becomes a dead name.
+    let a = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let (s, _) = ipc.extract_right(t, a, MACH_MSG_TYPE_MAKE_SEND).unwrap();
+    ipc.insert_right(t, a, s).unwrap();
+    let (r, _) = ipc.extract_right(t, a, MACH_MSG_TYPE_MOVE_RECEIVE).unwrap();
+    let (kr, r) = ipc.insert_right(t, 600, r).unwrap_err();
+    assert_eq!(kr, KERN_RIGHT_EXISTS);
+    ipc.destroy_right(r);
+    assert_eq!(ipc.port_type(t, a), Ok(MACH_PORT_TYPE_DEAD_NAME));
+    assert_eq!(ipc.get_refs(t, a, MACH_PORT_RIGHT_DEAD_NAME), Ok(1));
+    assert_eq!(ipc.port_type(t, 600), Err(KERN_INVALID_NAME));
+    // 21: a receive-only name moves to the new name; 600 (freed by 20) is the next name.
+    let b = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    assert_eq!(b, 600);
+    let (r, _) = ipc.extract_right(t, b, MACH_MSG_TYPE_MOVE_RECEIVE).unwrap();
+    ipc.insert_right(t, 601, r).unwrap();
+    assert_eq!(ipc.port_type(t, 601), Ok(MACH_PORT_TYPE_RECEIVE));
+    assert_eq!(ipc.port_type(t, 600), Err(KERN_INVALID_NAME));
+    // 22: rename from an unknown name frees the new name at the head of the free list;
+    // NAME_EXISTS comes before the unknown old name.
+    let fresh = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
+    assert_eq!(fresh, 600);
+    assert_eq!(ipc.rename(t, 5000, 700), Err(KERN_INVALID_NAME));
+    assert_eq!(ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME), Ok(700));
+    assert_eq!(ipc.rename(t, 5000, 700), Err(KERN_NAME_EXISTS));
+    // 23: allocate_name of a name on the free list takes it off the list.
+    let f1 = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
+    let f2 = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
+    ipc.deallocate(t, f1).unwrap();
+    ipc.deallocate(t, f2).unwrap();
+    ipc.allocate_name(t, MACH_PORT_RIGHT_DEAD_NAME, f1).unwrap();
+    assert_eq!(ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME), Ok(f2));
+    let next = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
+    assert_eq!(next, f2 + 1);
+    // 24: an explicit high name does not move the fresh names.
+    ipc.allocate_name(t, MACH_PORT_RIGHT_DEAD_NAME, 2000)
+        .unwrap();
+    assert_eq!(ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME), Ok(next + 1));
+    ipc.check_invariants([]).unwrap();
+}
