@@ -31,10 +31,10 @@ use mach_r_ipc::{Ipc, KMsg, PortId, Waitable};
 /// A thread's identifier (never reused during a boot).
 pub type ThreadId = u32;
 
-/// Number of priority levels.
-pub const NRQS: usize = 32;
-/// The priority of a new user thread.
-pub const DEFAULT_PRIORITY: u8 = 12;
+/// Number of priority levels (as many as GNU Mach has).
+pub const NRQS: usize = 50;
+/// The priority of a new user thread (GNU Mach reports 25 as a task's base priority).
+pub const DEFAULT_PRIORITY: u8 = 25;
 /// Ticks a thread runs before others of its priority get their turn.
 pub const QUANTUM_TICKS: u32 = 5;
 
