@@ -528,3 +528,41 @@ fn kernel_objects_are_served_at_once() {
     ipc.check_invariants([]).unwrap();
     let _ = Right::Null;
 }
+
+/// A request to a kernel object whose routine never ran is destroyed: the send right a
+/// `MAKE_SEND` notify port made goes away again (conformance/suite/expected/ports.txt,
+/// "notify by make-send": srights 0, mscount 1).
+#[test]
+fn a_refused_kernel_request_leaves_no_rights() {
+    let (mut ipc, t, mut mem) = task();
+    let notify = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let so = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let reply = ipc.reply_port(t);
+    let ool = mem.put(&so.to_le_bytes());
+    let m = Msg::new(
+        1,
+        MACH_MSG_TYPE_COPY_SEND,
+        reply,
+        MACH_MSG_TYPE_MAKE_SEND_ONCE,
+        3213,
+    )
+    .complex()
+    .ports(MACH_MSG_TYPE_MAKE_SEND, &[notify])
+    .ool_ports(MACH_MSG_TYPE_MAKE_SEND_ONCE, ool, 1);
+    let Ok(Sent::Kernel(k)) = send(&mut ipc, t, &m, &mut mem) else {
+        panic!()
+    };
+    let ks = ipc.kernel_space();
+    let req = ipc.copyout(ks, k, &mut mem);
+    assert_eq!(ipc.get_receive_status(t, notify).unwrap().srights, true);
+    ipc.destroy_received_body(ks, &req.bytes, &mut mem);
+    let st = ipc.get_receive_status(t, notify).unwrap();
+    assert_eq!((st.srights, st.mscount), (false, 1));
+    // The send-once right in the out-of-line array died: a send-once notification.
+    let b = recv(&mut ipc, t, so, &mut mem);
+    assert_eq!(header(&b).4, MACH_NOTIFY_SEND_ONCE);
+    // Only the kernel object's receive right and the reply right remain in the kernel space.
+    let (names, _) = ipc.names(ks).unwrap();
+    assert_eq!(names.len(), 3);
+    ipc.check_invariants([]).unwrap();
+}

@@ -203,3 +203,67 @@ impl Ipc {
         Copyout { bytes, code }
     }
 }
+
+impl Ipc {
+    /// `mach_msg_destroy` for the body of a message `space` received: every right its
+    /// port descriptors name is released as the receiver would release it (a send or
+    /// send-once right loses its reference, a send-once right so destroyed sends a
+    /// send-once notification, a receive right is destroyed). Out-of-line port arrays are
+    /// read through `ool`. The header's rights are left alone.
+    ///
+    /// The kernel calls it on a request copied out into the kernel space whose routine
+    /// never ran (the generated server answered `MIG_BAD_ARGUMENTS` or `MIG_BAD_ID`): GNU
+    /// Mach destroys such a request, so a `MAKE_SEND` right it carried leaves no send right
+    /// behind (ports.txt: "notify by make-send").
+    pub fn destroy_received_body(
+        &mut self,
+        space: SpaceId,
+        bytes: &[u8],
+        ool: &mut impl OolReader,
+    ) {
+        if bytes.len() < HEADER_SIZE || rd32(bytes, 0) & MACH_MSGH_BITS_COMPLEX == 0 {
+            return;
+        }
+        let size = bytes.len();
+        let mut o = HEADER_SIZE;
+        while o + DESCRIPTOR_SIZE <= size {
+            let word = rd32(bytes, o);
+            let number = rd32(bytes, o + 4) as usize;
+            let name = word & 0xff;
+            let elem_bits = ((word >> 8) & 0xffff) as u64;
+            let inline = word & MSGT_INLINE != 0;
+            let data = o + DESCRIPTOR_SIZE;
+            let len = (elem_bits * number as u64).div_ceil(8);
+            let next = if inline {
+                data as u64 + align8(len)
+            } else {
+                data as u64 + 8
+            };
+            if next > size as u64 {
+                return;
+            }
+            if msg_type_port_any(name) {
+                let names: Vec<Name> = if inline {
+                    (0..number).map(|i| rd32(bytes, data + 8 * i)).collect()
+                } else {
+                    let addr = u64::from_le_bytes(bytes[data..data + 8].try_into().expect("8"));
+                    match (len > 0).then(|| ool.read(addr, len)).flatten() {
+                        Some(d) => d
+                            .chunks_exact(4)
+                            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                            .collect(),
+                        None => Vec::new(),
+                    }
+                };
+                for n in names.into_iter().filter(|&n| name_valid(n)) {
+                    let _ = if name == MACH_MSG_TYPE_PORT_RECEIVE {
+                        self.mod_refs(space, n, MACH_PORT_RIGHT_RECEIVE, -1)
+                    } else {
+                        self.deallocate(space, n)
+                    };
+                }
+            }
+            o = next as usize;
+        }
+    }
+}
