@@ -554,7 +554,7 @@ fn a_refused_kernel_request_leaves_no_rights() {
     };
     let ks = ipc.kernel_space();
     let req = ipc.copyout(ks, k, &mut mem);
-    assert_eq!(ipc.get_receive_status(t, notify).unwrap().srights, true);
+    assert!(ipc.get_receive_status(t, notify).unwrap().srights);
     ipc.destroy_received_body(ks, &req.bytes, &mut mem);
     let st = ipc.get_receive_status(t, notify).unwrap();
     assert_eq!((st.srights, st.mscount), (false, 1));
