@@ -11,8 +11,8 @@ use crate::msg::{
 use crate::user::{port_loop, received_size_expr};
 use crate::writer::{
     banner, demux_name, desc_fields, descriptor_const, imports, message_struct, padded_bytes,
-    param_type, params, port_name, prologue, received_name, sent_name, server_function, wide_ports,
-    wire_ctype, Out,
+    param_type, params, port_name, prologue, received_name, sent_name, server_function,
+    type_size_assert, wide_ports, wire_ctype, Out,
 };
 use crate::Options;
 
@@ -24,7 +24,7 @@ pub(crate) fn server_source(v: &Validated, opts: &Options) -> String {
     o.line("#define _GNU_SOURCE 1");
     o.line("#endif");
     o.blank();
-    prologue(&mut o, true);
+    prologue(&mut o, v.target(), true);
     imports(&mut o, m, Side::Server);
     for (i, r) in m.routines.iter().enumerate() {
         routine(&mut o, v, opts, i, r);
@@ -185,6 +185,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
             let dealloc = d.arg.is_some_and(|a| dealloc_always(module, r, a))
                 && !matches!(d.shape, Shape::Dynamic { .. });
             descriptor_const(o, t, d, &format!("{}Type", d.name), &sent_name(d), dealloc);
+            type_size_assert(o, t, d, Side::Server);
             o.blank();
         }
     }
@@ -770,7 +771,8 @@ fn fill_reply(o: &mut Out, v: &Validated, r: &Routine, rep: &Message<'_>, seg: &
             Shape::RetCode => {}
             Shape::Port => {
                 if wide_ports(t) {
-                    // Clears the upper half of the slot on the wire.
+                    // Clears the upper half of the slot on the wire (the slot is a union of
+                    // the name and the 64-bit word: keep the name across the store).
                     o.line(format!(
                         "{{ mach_port_t _name = {}; {m}.kernel_port_do_not_use = 0; {m}.name = _name; }}",
                         if !direct || out_tran.is_some() || a.kind == ArgumentKind::InOut {
@@ -967,6 +969,7 @@ fn demux(o: &mut Out, v: &Validated, opts: &Options) {
         kernel_sent: false,
     };
     descriptor_const(o, t, &rc, "RetCodeType", "MACH_MSG_TYPE_INTEGER_32", false);
+    type_size_assert(o, t, &rc, Side::Server);
     o.blank();
     o.line("mig_routine_t routine;");
     o.blank();

@@ -6,8 +6,8 @@ use mig_ir::{ArgumentKind, Routine, Validated};
 use crate::msg::{dealloc_always, element_ctype, messages, Datum, Message, Shape, Side};
 use crate::writer::{
     banner, desc_fields, descriptor_const, imports, message_struct, padded_bytes, param_block,
-    params, port_name, prologue, received_name, sent_name, static_assert, user_function,
-    wide_ports, Out,
+    params, port_name, prologue, received_name, sent_name, static_assert, type_size_assert,
+    user_function, wide_ports, Out,
 };
 use crate::Options;
 
@@ -23,7 +23,7 @@ pub(crate) fn user_source(v: &Validated, opts: &Options, only: Option<usize>) ->
     if let Some(h) = &opts.user_header_name {
         o.line(format!("#include \"{h}\""));
     }
-    prologue(&mut o, false);
+    prologue(&mut o, v.target(), false);
     imports(&mut o, m, Side::User);
     for (i, r) in m.routines.iter().enumerate() {
         if only.is_some_and(|k| k != i) {
@@ -136,9 +136,12 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
         .iter()
         .chain(rep.iter().flat_map(|m| m.data.iter()));
     if any_var.clone().any(|d| d.variable()) {
-        o.line("unsigned int msgh_size_delta;");
+        o.line("uint64_t msgh_size_delta;");
     }
-    let simple_needed = req.runtime_complex() || rep_checks_size;
+    let rep_may_be_complex = rep
+        .as_ref()
+        .is_some_and(|m| m.always_complex() || m.maybe_complex());
+    let simple_needed = req.runtime_complex() || (rep_checks_size && rep_may_be_complex);
     if simple_needed {
         o.line("boolean_t msgh_simple;");
     }
@@ -146,6 +149,7 @@ fn routine(o: &mut Out, v: &Validated, opts: &Options, index: usize, r: &Routine
     for d in &req.data {
         let dealloc = d.arg.is_some_and(|a| dealloc_always(v.module(), r, a));
         descriptor_const(o, t, d, &format!("{}Type", d.name), &sent_name(d), dealloc);
+        type_size_assert(o, t, d, Side::User);
         o.blank();
     }
     if let Some(rep) = &rep {
@@ -550,20 +554,26 @@ fn receive(o: &mut Out, s: &Stub<'_>, rep: &Message<'_>) {
         o.line("\treturn MIG_TYPE_ERROR;");
     } else {
         o.line("msgh_size = OutP->Head.msgh_size;");
-        o.line("msgh_simple = !(OutP->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX);");
-        let bits = if rep.always_complex() {
-            " || msgh_simple"
-        } else if rep.maybe_complex() {
-            ""
+        if !rep.always_complex() && !rep.maybe_complex() {
+            // A reply that is never complex: no `msgh_simple` needed.
+            o.line("if (mig_unlikely ((OutP->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX) ||");
+            o.line(format!("    ((msgh_size {cmp} {fixed}) &&"));
+            o.line("     ((msgh_size != sizeof(mig_reply_header_t)) ||");
+            o.line("      (OutP->RetCode == KERN_SUCCESS)))))");
         } else {
-            " || !msgh_simple"
-        };
-        o.line(format!(
-            "if (mig_unlikely (((msgh_size {cmp} {fixed}){bits}) &&"
-        ));
-        o.line("    ((msgh_size != sizeof(mig_reply_header_t)) ||");
-        o.line("     !msgh_simple ||");
-        o.line("     (OutP->RetCode == KERN_SUCCESS))))");
+            o.line("msgh_simple = !(OutP->Head.msgh_bits & MACH_MSGH_BITS_COMPLEX);");
+            let bits = if rep.always_complex() {
+                " || msgh_simple"
+            } else {
+                ""
+            };
+            o.line(format!(
+                "if (mig_unlikely (((msgh_size {cmp} {fixed}){bits}) &&"
+            ));
+            o.line("    ((msgh_size != sizeof(mig_reply_header_t)) ||");
+            o.line("     !msgh_simple ||");
+            o.line("     (OutP->RetCode == KERN_SUCCESS))))");
+        }
         o.line("\treturn MIG_TYPE_ERROR;");
     }
     o.line("#endif\t/* TypeCheck */");
@@ -610,9 +620,16 @@ fn receive(o: &mut Out, s: &Stub<'_>, rep: &Message<'_>) {
     o.line("return KERN_SUCCESS;");
 }
 
-/// Bytes a received variable datum occupies, from its descriptor at `e`.
+/// Bytes a received variable datum occupies, from its descriptor at `e`, in 64-bit arithmetic:
+/// no count makes the sum wrap, so the size check bounds every count by the message.
 fn received_size(s: &Stub<'_>, d: &Datum<'_>, e: &str) -> String {
-    received_size_expr(s.v, d, e)
+    let t = s.v.target();
+    let [number, _, _, inline_f, _] = desc_fields(d, e);
+    let inl = crate::writer::padded_wire_bytes(t, d, &format!("(uint64_t) {number}"));
+    match d.shape {
+        Shape::Dynamic { .. } => format!("(({inline_f}) ? {inl} : {})", t.c.pointer.size),
+        _ => inl,
+    }
 }
 
 pub(crate) fn received_size_expr(v: &Validated, d: &Datum<'_>, e: &str) -> String {
@@ -662,9 +679,9 @@ fn copy_out(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
             port_loop(o, t, &format!("OutP->{n}"), dest, &c.to_string(), false);
         }
         Shape::VarArray { max } | Shape::VarString { max } => {
-            o.line(format!("if (mig_unlikely ({count} > {max}))"));
-            o.line("\treturn MIG_TYPE_ERROR;");
             match &cnt_name {
+                // The caller's count bounds the copy (as in GNU MIG's stubs); the message
+                // size check, in 64-bit arithmetic, bounds the source.
                 Some(c) => {
                     o.open(format!("if ({count} > *{c}) {{"));
                     copy_elems(o, t, d, dest, &format!("OutP->{n}"), &format!("*{c}"));
@@ -674,7 +691,12 @@ fn copy_out(o: &mut Out, s: &Stub<'_>, d: &Datum<'_>) {
                     copy_elems(o, t, d, dest, &format!("OutP->{n}"), &count);
                     o.line(format!("*{c} = {count};"));
                 }
-                None => copy_elems(o, t, d, dest, &format!("OutP->{n}"), &count),
+                // No count: the buffer is the type's maximum.
+                None => {
+                    o.line(format!("if (mig_unlikely ({count} > {max}))"));
+                    o.line("\treturn MIG_TYPE_ERROR;");
+                    copy_elems(o, t, d, dest, &format!("OutP->{n}"), &count);
+                }
             }
         }
         Shape::Dynamic { max } => {

@@ -70,7 +70,7 @@ pub(crate) fn port_name(t: &Target, e: &str) -> String {
 }
 
 /// The definitions every stub file starts with (after its own includes).
-pub(crate) fn prologue(o: &mut Out, server: bool) {
+pub(crate) fn prologue(o: &mut Out, t: &Target, server: bool) {
     for l in [
         "#define EXPORT_BOOLEAN",
         "#include <mach/boolean.h>",
@@ -117,27 +117,10 @@ pub(crate) fn prologue(o: &mut Out, server: bool) {
         "#define\tUseExternRCSId\t\t1",
         "#endif",
         "",
-        "#ifndef\tMIG_DESCRIPTOR_DIFFERS",
-        "#define\tMIG_DESCRIPTOR_DIFFERS",
-        "/* Nonzero when the type descriptors at A and B differ in any bit. */",
-        "static __inline int mig_descriptor_differs",
-        "\t(const mach_msg_type_t *a, const mach_msg_type_t *b)",
-        "{",
-        "\tconst unsigned char *x = (const unsigned char *) a;",
-        "\tconst unsigned char *y = (const unsigned char *) b;",
-        "\tunsigned int i;",
-        "",
-        "\tfor (i = 0; i < sizeof (mach_msg_type_t); i++)",
-        "\t\tif (x[i] != y[i])",
-        "\t\t\treturn 1;",
-        "\treturn 0;",
-        "}",
-        "#endif",
-        "",
-        "#define BAD_TYPECHECK(type, check) mig_unlikely (mig_descriptor_differs ((type), (check)))",
     ] {
         o.line(l);
     }
+    descriptor_compare(o, t);
     if server && crate::msg::kernel(Side::Server) {
         // The kernel sees requests before the ports are swapped for a receiver.
         o.line("#define msgh_request_port\tmsgh_remote_port");
@@ -603,6 +586,64 @@ fn padded(t: &Target, e: u32, count: &str) -> String {
 pub(crate) fn static_assert(o: &mut Out, what: &str, size: u32) {
     o.line(format!(
         "_Static_assert(sizeof({what}) == {size}, \"{what} must be {size} bytes\");"
+    ));
+}
+
+/// `BAD_TYPECHECK(type, check)`: a short descriptor against its expected value, compared as one
+/// integer of the descriptor's size (gcc makes it a load and a compare), as GNU MIG does. The
+/// integer is read with `__builtin_memcpy`, so no aliasing rule is broken.
+fn descriptor_compare(o: &mut Out, t: &Target) {
+    let bits = t.descriptor.short_size * 8;
+    for l in [
+        "#ifndef\tMIG_DESCRIPTOR_DIFFERS".to_string(),
+        "#define\tMIG_DESCRIPTOR_DIFFERS".to_string(),
+        "/* Nonzero when the type descriptors at A and B differ in any bit. */".to_string(),
+        "static __inline int mig_descriptor_differs".to_string(),
+        "\t(const mach_msg_type_t *a, const mach_msg_type_t *b)".to_string(),
+        "{".to_string(),
+        format!("\tuint{bits}_t x, y;"),
+        String::new(),
+        format!(
+            "\t_Static_assert(sizeof (mach_msg_type_t) == sizeof (uint{bits}_t), \"mach_msg_type_t must be {} bytes\");",
+            t.descriptor.short_size
+        ),
+        "\t__builtin_memcpy(&x, a, sizeof x);".to_string(),
+        "\t__builtin_memcpy(&y, b, sizeof y);".to_string(),
+        "\treturn x != y;".to_string(),
+        "}".to_string(),
+        "#endif".to_string(),
+        String::new(),
+        "#define BAD_TYPECHECK(type, check) mig_unlikely (mig_descriptor_differs ((type), (check)))"
+            .to_string(),
+    ] {
+        o.line(l);
+    }
+}
+
+/// `_Static_assert` that the C type of a datum the stub sends inline has the size its
+/// descriptor declares (`msgt_size / 8 * msgt_number`), as GNU MIG emits after each sent
+/// descriptor: a header whose type disagrees with the `.defs` then fails to compile. Written
+/// for short inline descriptors of fixed count. A user-side inline port array is left out: GNU
+/// MIG's check there (`sizeof (mach_port_name_inlined_t) == 8 * N`) cannot hold for N > 1.
+pub(crate) fn type_size_assert(o: &mut Out, t: &Target, d: &Datum<'_>, side: Side) {
+    if d.long || !d.inline {
+        return;
+    }
+    let kernel = crate::msg::kernel_now();
+    let ctype = match (d.shape, d.ty) {
+        (Shape::RetCode, _) => "kern_return_t".to_string(),
+        (Shape::Value | Shape::FixedArray { .. } | Shape::FixedString { .. }, Some(ty)) => {
+            wire_ctype(ty, side)
+        }
+        (Shape::Port | Shape::PortArray { .. }, Some(ty)) if kernel => {
+            crate::msg::kernel_port_ctype(&wire_ctype(ty, side))
+        }
+        (Shape::Port, Some(_)) => port_slot_type(t).to_string(),
+        _ => return,
+    };
+    let (bytes, n) = (d.size_bits / 8, d.number);
+    o.line(format!(
+        "_Static_assert(sizeof({ctype}) == {bytes} * {n}, \"expected {ctype} to be size {bytes} * {n}\");"
     ));
 }
 
