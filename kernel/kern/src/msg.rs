@@ -410,8 +410,7 @@ pub fn serve(k: &mut Kernel, m: KMsg) {
     let ks = k.ipc().kernel_space();
     let c = k.ipc().copyout(ks, m, &mut ool);
     let request = c.bytes;
-    let mut reply = alloc::vec![0u8; crate::servers::MAX_REPLY];
-    crate::servers::dispatch(k, &request, &mut reply, &mut ool);
+    let reply = crate::servers::dispatch(k, &request, &mut ool);
     let size =
         (u32::from_le_bytes(reply[4..8].try_into().unwrap_or([0; 4])) as usize).min(reply.len());
     let code = i32::from_le_bytes(reply[40..44].try_into().unwrap_or([0; 4]));

@@ -19,17 +19,6 @@ use mach_r_ipc::consts::*;
 use mach_r_ipc::{Name, Right, SpaceId};
 use mach_rt as rt;
 
-/// Size of the reply buffer the generated servers write into.
-pub const MAX_REPLY: usize = 8192;
-
-const _: () = {
-    assert!(mig::mach::server::MAX_REPLY_SIZE <= MAX_REPLY);
-    assert!(mig::mach_port::server::MAX_REPLY_SIZE <= MAX_REPLY);
-    assert!(mig::mach_host::server::MAX_REPLY_SIZE <= MAX_REPLY);
-    assert!(mig::device::server::MAX_REPLY_SIZE <= MAX_REPLY);
-    assert!(mig::mach_i386::server::MAX_REPLY_SIZE <= MAX_REPLY);
-};
-
 /// `D_NO_SUCH_DEVICE`.
 const D_NO_SUCH_DEVICE: i32 = 2502;
 /// `KERN_INVALID_HOST`.
@@ -45,31 +34,39 @@ pub struct Srv<'a> {
     ool: &'a mut KernelOol,
 }
 
-/// Hands a request (bytes of the kernel space) to the generated server of its subsystem.
-pub fn dispatch(k: &mut Kernel, request: &[u8], reply: &mut [u8], ool: &mut KernelOol) {
+/// Hands a request (bytes of the kernel space) to the generated server of its subsystem;
+/// returns the reply (in a buffer of that subsystem's largest reply size).
+pub fn dispatch(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) -> Vec<u8> {
     let id = request
         .get(28..32)
         .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
     let req = rt::KernelRequest::new(request);
     let mut s = Srv { k, ool };
+    let mut reply;
     match id {
         2000..=2099 => {
-            mig::mach::server::dispatch(&mut s, req, reply);
+            reply = alloc::vec![0u8; mig::mach::server::MAX_REPLY_SIZE];
+            mig::mach::server::dispatch(&mut s, req, &mut reply);
         }
         2600..=2699 => {
-            mig::mach_host::server::dispatch(&mut s, req, reply);
+            reply = alloc::vec![0u8; mig::mach_host::server::MAX_REPLY_SIZE];
+            mig::mach_host::server::dispatch(&mut s, req, &mut reply);
         }
         2800..=2899 => {
-            mig::device::server::dispatch(&mut s, req, reply);
+            reply = alloc::vec![0u8; mig::device::server::MAX_REPLY_SIZE];
+            mig::device::server::dispatch(&mut s, req, &mut reply);
         }
         3800..=3899 => {
-            mig::mach_i386::server::dispatch(&mut s, req, reply);
+            reply = alloc::vec![0u8; mig::mach_i386::server::MAX_REPLY_SIZE];
+            mig::mach_i386::server::dispatch(&mut s, req, &mut reply);
         }
         // mach_port (3200..) and every unknown id: the latter get MIG_BAD_ID from it.
         _ => {
-            mig::mach_port::server::dispatch(&mut s, req, reply);
+            reply = alloc::vec![0u8; mig::mach_port::server::MAX_REPLY_SIZE];
+            mig::mach_port::server::dispatch(&mut s, req, &mut reply);
         }
     }
+    reply
 }
 
 impl Srv<'_> {
