@@ -395,7 +395,7 @@ impl Pp<'_> {
             return;
         };
         let (path, dir_idx) = found;
-        let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let canon = super::file_key(&path).unwrap_or_else(|| path.clone());
         if self.once.contains(&canon) {
             return;
         }
@@ -494,7 +494,7 @@ impl Pp<'_> {
 
     /// Reads a file into the database once (regular files only), diagnosing bad UTF-8.
     pub(super) fn read_file(&mut self, path: &Path) -> Option<crate::source::FileId> {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let key = super::file_key(path).unwrap_or_else(|| path.to_path_buf());
         if let Some(&id) = self.cache.get(&key) {
             return Some(id);
         }

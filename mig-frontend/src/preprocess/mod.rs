@@ -140,6 +140,23 @@ pub fn preprocess(db: &mut SourceDb, main: FileId, opts: &PpOptions) -> Preproce
     pp.finish()
 }
 
+/// The identity of a file on disk, the key for cycles, guards, `#pragma once` and the file
+/// cache: its device and inode number where there are such (one `stat`, where
+/// `fs::canonicalize` costs a `readlink` per path component), else its canonical path.
+/// `None` when the file cannot be examined.
+pub(super) fn file_key(path: &std::path::Path) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(PathBuf::from(format!("\0file:{}:{}", m.dev(), m.ino())))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(path).ok()
+    }
+}
+
 /// A token detached from its file: macro bodies, arguments and expansion results.
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -403,7 +420,7 @@ impl<'a> Pp<'a> {
             .origins
             .map
             .push_include(IncludeStep { file, at: None });
-        let canon = path.as_ref().and_then(|p| std::fs::canonicalize(p).ok());
+        let canon = path.as_ref().and_then(|p| file_key(p));
         self.push_file(file, include, path, canon, None);
         self.main_loop();
         // A halt leaves files on the stack.
