@@ -82,10 +82,13 @@ fn main() -> ExitCode {
             None => kernel::bench::run()
                 .and_then(|()| cargo_bench("conformance", "frontend"))
                 .and_then(|()| cargo_bench("conformance", "mig"))
+                .and_then(|()| cargo_bench("migc", "against_gnu"))
                 .and_then(|()| cargo_bench("mig-lsp", "latency")),
             Some("kernel") => kernel::bench::run(),
             Some("frontend") => cargo_bench("conformance", "frontend"),
-            Some("mig") => cargo_bench("conformance", "mig"),
+            Some("mig") => {
+                cargo_bench("conformance", "mig").and_then(|()| cargo_bench("migc", "against_gnu"))
+            }
             Some("lsp") => cargo_bench("mig-lsp", "latency"),
             Some(other) => Err(format!(
                 "unknown bench section `{other}` (known: kernel, frontend, mig, lsp)"
