@@ -121,6 +121,75 @@ impl Validated {
     }
 }
 
+/// Read access to a lowered module with its layouts: a [`Validated`] module or a [`Partial`]
+/// one (what an editor shows either way).
+pub trait ModuleView {
+    fn module(&self) -> &Module;
+    fn target(&self) -> &'static Target;
+    /// The layout of the routine at `index` in [`Module::routines`].
+    fn layout(&self, index: usize) -> Option<&RoutineLayout>;
+}
+
+impl ModuleView for Validated {
+    fn module(&self) -> &Module {
+        &self.module
+    }
+    fn target(&self) -> &'static Target {
+        self.target
+    }
+    fn layout(&self, index: usize) -> Option<&RoutineLayout> {
+        self.layouts.get(index)
+    }
+}
+
+/// What lowering validated in a unit with errors: the subsystem, every type that resolved and
+/// every routine that lowered on its own, with its message ids and layout, as in a clean unit
+/// (a broken routine still takes its message number, so the others keep theirs). Routines that
+/// failed are named in [`Partial::broken`].
+///
+/// Not a [`Validated`] module: no back end accepts one. It exists for editors, which work on
+/// broken files all the time (the language server shows layouts from it).
+#[derive(Debug, Clone)]
+pub struct Partial {
+    module: Module,
+    layouts: Vec<RoutineLayout>,
+    target: &'static Target,
+    broken: Vec<String>,
+}
+
+impl Partial {
+    pub(crate) fn new(
+        module: Module,
+        layouts: Vec<RoutineLayout>,
+        target: &'static Target,
+        broken: Vec<String>,
+    ) -> Self {
+        Partial {
+            module,
+            layouts,
+            target,
+            broken,
+        }
+    }
+
+    /// The routines that did not lower (their diagnostics say why), in declaration order.
+    pub fn broken(&self) -> &[String] {
+        &self.broken
+    }
+}
+
+impl ModuleView for Partial {
+    fn module(&self) -> &Module {
+        &self.module
+    }
+    fn target(&self) -> &'static Target {
+        self.target
+    }
+    fn layout(&self, index: usize) -> Option<&RoutineLayout> {
+        self.layouts.get(index)
+    }
+}
+
 /// The JSON document of `migc --emit ir`.
 #[derive(Debug, Serialize)]
 pub struct IrDocument<'a> {

@@ -1,7 +1,9 @@
 //! A real editor drives the server: Neovim's built-in LSP client (`nvim --headless`, from
 //! Debian's `neovim`, installed by `scripts/setup.sh`) opens a `.defs` file with an error,
 //! receives the diagnostic on the right line, edits the file and receives the update, hovers a
-//! routine and gets its msgh_id, then stops the server, which exits with status 0.
+//! routine and gets its msgh_id, adds a routine naming an undefined type (diagnostic on its
+//! line, and the first routine's hover keeps its layout and msgh_id), then stops the server,
+//! which exits with status 0.
 //! The script is `tests/nvim/client.lua`.
 
 use std::path::Path;
@@ -84,6 +86,18 @@ fn neovim_drives_the_server() {
         lines
             .iter()
             .any(|l| l.starts_with("hover **msgh_id** request `500`, reply `600`")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("partial diagnostic line 7 undefined type `nope_t`")),
+        "the broken routine's error should be on line 8 (index 7): {out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("partial hover **msgh_id** request `500`, reply `600`")),
         "{out}"
     );
     assert!(lines.contains(&"exit 0 signal 0"), "{out}");

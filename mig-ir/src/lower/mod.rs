@@ -5,7 +5,9 @@
 //! follow them. Unlike GNU MIG, the order of `subsystem` and `type` statements does not
 //! matter (GNU MIG crashes on some types declared before `subsystem`); message ids are
 //! assigned once the base is known. Every problem found is reported (not just the first), and
-//! a module is returned only when there is no error.
+//! a [`Validated`] module is returned only when there is no error. A unit with errors still
+//! yields a [`Partial`] module when it declares a subsystem: every routine that lowered on its
+//! own (types resolved, message id, layout), for an editor; back ends never see it.
 //!
 //! This module and its children are the only part of the crate that reads the AST.
 
@@ -22,13 +24,15 @@ use mig_frontend::source::Span;
 use crate::ir::{Import, ImportKind, Module, Routine, Subsystem, Type, TypeHandle, TypeOrigin};
 use crate::layout::layout_routine;
 use crate::target::Target;
-use crate::Validated;
+use crate::{Partial, Validated};
 
 /// The result of lowering: a module when there was no error, and every diagnostic (warnings
 /// come with a module too).
 #[derive(Debug)]
 pub struct Lowered {
     pub module: Option<Validated>,
+    /// When `module` is `None` because of errors: what could be validated (see [`Partial`]).
+    pub partial: Option<Partial>,
     pub diagnostics: Vec<UnitDiagnostic>,
 }
 
@@ -69,6 +73,8 @@ pub(crate) struct Lowerer {
     subsystem: Option<SubsystemDecl>,
     routines: Vec<PendingRoutine>,
     routine_names: HashMap<String, Span>,
+    /// Routines that failed to lower, in order.
+    broken: Vec<String>,
     counter: u64,
     imports: Vec<Import>,
     rcsids: Vec<String>,
@@ -99,6 +105,7 @@ impl Lowerer {
             subsystem: None,
             routines: Vec::new(),
             routine_names: HashMap::new(),
+            broken: Vec::new(),
             counter: 0,
             imports: Vec::new(),
             rcsids: Vec::new(),
@@ -134,7 +141,13 @@ impl Lowerer {
     fn statement(&mut self, st: &ast::Statement) {
         match &st.kind {
             StatementKind::Subsystem(s) => self.subsystem(st.span, s),
-            StatementKind::Routine(r) => self.routine(st.span, r),
+            StatementKind::Routine(r) => {
+                let before = self.routines.len();
+                self.routine(st.span, r);
+                if self.routines.len() == before {
+                    self.broken.push(r.name.name.clone());
+                }
+            }
             StatementKind::Skip { count } => {
                 let n = match count {
                     Some(e) => match self.bound(e, "skip count") {
@@ -262,6 +275,7 @@ impl Lowerer {
                 );
                 return Lowered {
                     module: None,
+                    partial: None,
                     diagnostics: self.diags,
                 };
             }
@@ -288,6 +302,7 @@ impl Lowerer {
                     .with_secondary(sub.span, "the base is set here")
                     .with_note("`msgh_id` is a signed 32-bit integer (`mach_msg_id_t`)"),
                 );
+                self.broken.push(r.name.clone());
                 continue;
             }
             r.msgh_id = id as u32;
@@ -325,9 +340,13 @@ impl Lowerer {
             routines,
         };
         let mut layouts = Vec::new();
+        let mut laid_out = Vec::new();
         for r in &module.routines {
             match layout_routine(&module, r, self.target) {
-                Ok(l) => layouts.push(l),
+                Ok(l) => {
+                    layouts.push(l);
+                    laid_out.push(true);
+                }
                 Err(e) => {
                     let span = self.routine_names.get(&r.name).copied().unwrap_or_default();
                     self.diags.push(UnitDiagnostic::error(
@@ -335,12 +354,32 @@ impl Lowerer {
                         span,
                         "its messages do not fit 32-bit sizes",
                     ));
+                    laid_out.push(false);
                 }
             }
         }
         let failed = self.diags.iter().any(|d| d.severity >= Severity::Error);
+        if !failed {
+            return Lowered {
+                module: Some(Validated::new(module, layouts, self.target)),
+                partial: None,
+                diagnostics: self.diags,
+            };
+        }
+        // Errors: keep every routine that lowered and was laid out, in order.
+        let mut module = module;
+        let mut broken = std::mem::take(&mut self.broken);
+        let mut keep = laid_out.iter();
+        module.routines.retain(|r| {
+            let ok = keep.next().copied().unwrap_or(false);
+            if !ok {
+                broken.push(r.name.clone());
+            }
+            ok
+        });
         Lowered {
-            module: (!failed).then(|| Validated::new(module, layouts, self.target)),
+            module: None,
+            partial: Some(Partial::new(module, layouts, self.target, broken)),
             diagnostics: self.diags,
         }
     }

@@ -1,13 +1,14 @@
 //! Hover text (Markdown): for a routine its message ids, request and reply layouts on the
 //! unit's target and the C prototypes; for a type or an argument the resolved IPC type, sizes,
-//! C names and translations. Without an IR (the unit has errors, or no subsystem: a type-only
-//! include) the declaration as written is shown.
+//! C names and translations. In a unit with lowering errors the other routines keep theirs
+//! (the partial module, see `mig_ir::Partial`). Without an IR (syntax errors, a broken routine,
+//! or no subsystem: a type-only include) the declaration as written is shown.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use mig_ir::layout::{FieldRole, MessageLayout};
-use mig_ir::{Count, Module, Routine, Storage, Type, Validated};
+use mig_ir::{Count, Module, ModuleView, Routine, Storage, Type};
 
 use super::index::{Symbol, SymbolKind};
 use super::signature::{parameter, prototype, Side};
@@ -22,7 +23,7 @@ pub fn hover(
 ) -> Option<(String, std::ops::Range<usize>)> {
     let occ = unit.index.at(file, offset)?;
     let sym = unit.index.symbols.get(occ.symbol)?;
-    let module = unit.module.as_ref();
+    let module = unit.view();
     let body = match (sym.kind, module) {
         (SymbolKind::Routine, Some(v)) => v
             .module()
@@ -52,7 +53,9 @@ fn as_written(unit: &Unit, sym: &Symbol, file: &Path, text: &str) -> String {
             .and_then(|t| t.get(sym.full.range.clone()).map(str::to_string))
     }
     .unwrap_or_else(|| sym.name.clone());
-    let why = if unit.parsed.has_errors()
+    let why = if sym.kind == SymbolKind::Routine && unit.routine_is_broken(&sym.name) {
+        "no layout: this routine has errors (see its diagnostics)"
+    } else if unit.parsed.has_errors()
         || unit
             .diagnostics
             .iter()
@@ -65,7 +68,7 @@ fn as_written(unit: &Unit, sym: &Symbol, file: &Path, text: &str) -> String {
     format!("```mig\n{}\n```\n\n*{why}*", src.trim())
 }
 
-fn subsystem(v: &Validated) -> String {
+fn subsystem(v: &dyn ModuleView) -> String {
     let s = &v.module().subsystem;
     let mut out = format!(
         "```mig\nsubsystem {}{}{} {};\n```\n\n",
@@ -87,7 +90,7 @@ fn subsystem(v: &Validated) -> String {
     out
 }
 
-fn routine(v: &Validated, index: usize) -> String {
+fn routine(v: &dyn ModuleView, index: usize) -> String {
     let m = v.module();
     let r = &m.routines[index];
     let mut out = format!(
@@ -194,7 +197,7 @@ fn layout_table(
     out.push('\n');
 }
 
-fn argument(unit: &Unit, v: &Validated, sym: &Symbol) -> Option<String> {
+fn argument(unit: &Unit, v: &dyn ModuleView, sym: &Symbol) -> Option<String> {
     let parent = unit.index.symbols.get(sym.parent?)?;
     let m = v.module();
     let r = m.routine_by_name(&parent.name)?;

@@ -50,6 +50,8 @@ pub struct Unit {
     pub parsed: Parsed,
     /// The module, when the unit declares a subsystem and lowers without error.
     pub module: Option<Validated>,
+    /// When lowering found errors: every routine it could validate (types, ids, layouts).
+    pub partial: Option<mig_ir::Partial>,
     pub index: Index,
     /// Diagnostics of the front end and the IR, located in the original files.
     pub diagnostics: Vec<mig_frontend::diagnostics::Diagnostic>,
@@ -58,6 +60,23 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// The lowered module to show: the validated one, else the partial one of a unit whose
+    /// routines are not all valid.
+    pub fn view(&self) -> Option<&dyn mig_ir::ModuleView> {
+        match (&self.module, &self.partial) {
+            (Some(m), _) => Some(m),
+            (None, Some(p)) => Some(p),
+            (None, None) => None,
+        }
+    }
+
+    /// True when `routine` did not lower (its declaration has an error).
+    pub fn routine_is_broken(&self, routine: &str) -> bool {
+        self.partial
+            .as_ref()
+            .is_some_and(|p| p.broken().iter().any(|b| b == routine))
+    }
+
     pub fn real_path(&self, id: FileId) -> &Path {
         self.real_paths
             .get(id.0 as usize)
@@ -212,11 +231,14 @@ pub fn analyse_unit(
         .statements
         .iter()
         .any(|s| matches!(s.kind, mig_frontend::ast::StatementKind::Subsystem(_)));
-    let mut module = None;
+    let (mut module, mut partial) = (None, None);
+    // Syntax errors stop here: a statement the parser skipped may be a routine, and every
+    // routine after it would get a wrong message id.
     if declares_subsystem && !parsed.has_errors() {
         let lowered = mig_ir::lower(&parsed.file, config.target);
         diagnostics.extend(lowered.diagnostics.iter().map(|d| parsed.locate(d)));
         module = lowered.module;
+        partial = lowered.partial;
     }
     let index = {
         let real = |name: &str| -> PathBuf {
@@ -233,6 +255,7 @@ pub fn analyse_unit(
         config,
         parsed,
         module,
+        partial,
         index,
         diagnostics,
         real_paths,

@@ -78,7 +78,30 @@ local ok, err = pcall(function()
     end
   end
 
-  -- 4. Shut the server down and wait for it to exit.
+  -- 4. Add a routine that names an undefined type: its diagnostic arrives at its line, and
+  -- the hover on the valid routine still has its layout and msgh_id (partial lowering).
+  before = #published
+  vim.api.nvim_buf_set_lines(buf, -1, -1, false, { 'routine pong(server : port_t; value : nope_t);' })
+  if not vim.wait(20000, function()
+    return #published > before and #published[#published].diagnostics == 1
+  end, 20) then
+    error('no diagnostic for the broken routine')
+  end
+  for _, d in ipairs(published[#published].diagnostics) do
+    log('partial diagnostic line ' .. d.range.start.line .. ' ' .. d.message:gsub('\n.*', ''))
+  end
+  responses = vim.lsp.buf_request_sync(buf, 'textDocument/hover', params, 10000)
+  hover = responses and responses[client_id] and responses[client_id].result
+  if not hover then
+    error('no hover in the file with a broken routine')
+  end
+  for l in hover.contents.value:gmatch('[^\n]+') do
+    if l:find('msgh_id') then
+      log('partial hover ' .. l)
+    end
+  end
+
+  -- 5. Shut the server down and wait for it to exit.
   vim.lsp.get_client_by_id(client_id).stop()
   if not vim.wait(20000, function() return exit_code ~= nil end, 20) then
     error('server did not exit')
