@@ -269,6 +269,14 @@ impl Pp<'_> {
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
+            if t.kind == Kind::Ident && matches!(&*t.text, "__has_include" | "__has_include_next") {
+                let (v, next) = self.has_include(&toks, i);
+                let mut z = Token::new(Kind::Number, if v { "1" } else { "0" }, t.ws);
+                z.pos = t.pos;
+                out.push(z);
+                i = next;
+                continue;
+            }
             if t.kind != Kind::Ident || &*t.text != "defined" {
                 out.push(t.clone());
                 i += 1;
@@ -303,6 +311,45 @@ impl Pp<'_> {
             i = next;
         }
         out
+    }
+
+    /// `__has_include ( "file" )`, `__has_include ( <file> )` (and `_next`) at `toks[i]`: whether
+    /// the search for `#include` would find the file, and the index after the `)`. The operand
+    /// is read before macro expansion, as gcc does for these two forms.
+    fn has_include(&mut self, toks: &[Token], i: usize) -> (bool, usize) {
+        let next = &*toks[i].text == "__has_include_next";
+        let bad = |pp: &mut Self, at: usize| {
+            let pos = toks.get(at).unwrap_or(&toks[i]).pos;
+            pp.error_at(
+                range(pos),
+                "operator '__has_include' requires a header name",
+                "expected (\"FILE\") or (<FILE>)",
+            );
+            (false, toks.len())
+        };
+        if !toks.get(i + 1).is_some_and(|t| t.is_punct("(")) {
+            return bad(self, i + 1);
+        }
+        let (name, angled, after) = match toks.get(i + 2) {
+            Some(t) if t.kind == Kind::Str && t.text.starts_with('"') => {
+                (t.text[1..t.text.len() - 1].to_string(), false, i + 3)
+            }
+            Some(t) if t.is_punct("<") => {
+                let Some(close) = toks[i + 3..].iter().position(|t| t.is_punct(">")) else {
+                    return bad(self, i + 2);
+                };
+                let name: String = toks[i + 3..i + 3 + close]
+                    .iter()
+                    .map(|t| &*t.text)
+                    .collect();
+                (name, true, i + 4 + close)
+            }
+            _ => return bad(self, i + 2),
+        };
+        if !toks.get(after).is_some_and(|t| t.is_punct(")")) {
+            return bad(self, after);
+        }
+        (self.search(&name, angled, next).is_some(), after + 1)
     }
 
     /// `#line N ["file"]` or a line marker `# N "file" flags`: sets the presumed line and name.

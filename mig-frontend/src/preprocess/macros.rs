@@ -17,6 +17,8 @@ pub enum Builtin {
     BaseFile,
     Date,
     Time,
+    /// `_Pragma ( "..." )`: the operator form of `#pragma` (C99), handled as the directive is.
+    Pragma,
 }
 
 /// A macro definition.
@@ -89,6 +91,49 @@ impl Pp<'_> {
             };
             self.macros.insert(name, Rc::new(m));
         }
+        let name: Rc<str> = Rc::from("_Pragma");
+        let m = Macro {
+            name: name.clone(),
+            params: Some(vec![Rc::from("__pragma")]),
+            variadic: false,
+            body: Vec::new(),
+            body_params: Vec::new(),
+            builtin: Some(Pragma),
+            busy: Cell::new(0),
+        };
+        self.macros.insert(name, Rc::new(m));
+    }
+
+    /// `_Pragma ( "string" )` after its name: the string, destringized, is a `#pragma` line
+    /// (as the directive, `once` is honoured and every other pragma is dropped). It produces
+    /// no tokens. Returns false when no `(` follows (the name stays as it is).
+    fn pragma_operator(&mut self, frame: &mut Frame, name: &Token, mac: &Macro) -> bool {
+        if !self.take_lparen(frame) {
+            return false;
+        }
+        let Some(args) = self.collect_args(frame, mac, 1, name) else {
+            return true;
+        };
+        match args.as_slice() {
+            [arg] if arg.len() == 1 && arg[0].kind == Kind::Str && arg[0].text.starts_with('"') => {
+                let text = &arg[0].text[1..arg[0].text.len() - 1];
+                let line = text.replace("\\\"", "\"").replace("\\\\", "\\");
+                let first = lexer::lex_all(&line)
+                    .first()
+                    .map(|t| line[t.start as usize..t.end as usize].to_string());
+                if first.as_deref() == Some("once") {
+                    if let Some(c) = self.top().and_then(|f| f.canon.clone()) {
+                        self.once.insert(c);
+                    }
+                }
+            }
+            _ => self.error_at(
+                range(name.pos),
+                "_Pragma takes a parenthesized string literal",
+                "",
+            ),
+        }
+        true
     }
 
     /// `#define` with the tokens after `define`. `at` is the directive's range for messages.
@@ -229,7 +274,8 @@ impl Pp<'_> {
     }
 
     pub(super) fn is_defined(&self, name: &str) -> bool {
-        self.macros.contains_key(name)
+        // gcc's `__has_include` operators answer `defined` and `#ifdef` as macros do.
+        self.macros.contains_key(name) || matches!(name, "__has_include" | "__has_include_next")
     }
 
     /// Expands a macro named in the file and writes the result, mapped to the invocation.
@@ -402,6 +448,9 @@ impl Pp<'_> {
     /// Starts expanding `mac` named by `name`. False when a function-like macro is not
     /// followed by `(` (the name stays as it is).
     fn enter_macro(&mut self, frame: &mut Frame, name: Token, mac: Rc<Macro>, depth: u32) -> bool {
+        if let Some(Builtin::Pragma) = mac.builtin {
+            return self.pragma_operator(frame, &name, &mac);
+        }
         if let Some(b) = mac.builtin {
             let t = self.builtin_token(b, &name);
             frame.ctx.push(Context {
@@ -545,6 +594,38 @@ impl Pp<'_> {
                 continue;
             }
             let group_start = res.len();
+            // `__VA_OPT__ ( content )` (C23, gcc): the content, substituted, when the variable
+            // argument has tokens; nothing otherwise.
+            if mac.variadic && bt.kind == Kind::Ident && &*bt.text == "__VA_OPT__" {
+                if let Some(close) = va_opt_close(body, k) {
+                    let va = args.last().map_or(&[][..], |a| a.as_slice());
+                    let present = !self.expand_list(va.to_vec(), depth + 1).is_empty();
+                    let inner = if present {
+                        let sub = Macro {
+                            name: mac.name.clone(),
+                            params: mac.params.clone(),
+                            variadic: true,
+                            body: body[k + 2..close].to_vec(),
+                            body_params: mac.body_params[k + 2..close].to_vec(),
+                            builtin: None,
+                            busy: std::cell::Cell::new(0),
+                        };
+                        self.substitute(&sub, args, name, depth)
+                    } else {
+                        Vec::new()
+                    };
+                    if inner.is_empty() {
+                        res.push(Token::placemarker());
+                    } else {
+                        let start = res.len();
+                        res.extend(inner);
+                        res[start].ws = bt.ws;
+                    }
+                    k = close + 1;
+                    self.finish_paste(&mut res, &mut paste_at, group_start);
+                    continue;
+                }
+            }
             if mac.params.is_some() && (bt.is_punct("#") || bt.is_punct("%:")) {
                 if let Some(p) = mac.body_params.get(k + 1).copied().flatten() {
                     let mut s = Token::new(
@@ -665,6 +746,8 @@ impl Pp<'_> {
             // Fixed values keep builds reproducible.
             Builtin::Date => (Kind::Str, "\"Jan  1 1970\"".to_string()),
             Builtin::Time => (Kind::Str, "\"00:00:00\"".to_string()),
+            // Handled by `pragma_operator`; never a token of its own.
+            Builtin::Pragma => (Kind::Ident, "_Pragma".to_string()),
         };
         let mut t = Token::new(kind, &text, name.ws);
         t.pos = name.pos;
@@ -735,4 +818,23 @@ fn stringify(arg: &[Token]) -> String {
     }
     out.push('"');
     out
+}
+
+/// The index of the `)` closing `__VA_OPT__ (` at `body[k]`, if the parenthesis follows.
+fn va_opt_close(body: &[Token], k: usize) -> Option<usize> {
+    if !body.get(k + 1)?.is_punct("(") {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (i, t) in body.iter().enumerate().skip(k + 1) {
+        if t.is_punct("(") {
+            depth += 1;
+        } else if t.is_punct(")") {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
 }

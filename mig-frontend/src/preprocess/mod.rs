@@ -10,8 +10,10 @@
 //! is bounded by [`PpLimits`]. The preprocessor never panics and never recurses without bound:
 //! include depth, argument nesting and `#if` nesting are limited and diagnosed.
 //!
-//! Not implemented (diagnosed or ignored): `__has_include`, `_Pragma`, `__VA_OPT__`,
-//! `#pragma push_macro`, directives inside macro arguments.
+//! As gcc: `__has_include` / `__has_include_next` in `#if`, the `_Pragma` operator (handled as
+//! `#pragma`: `once` is honoured, other pragmas are consumed), `__VA_OPT__` in variadic macros.
+//! Not implemented (diagnosed or ignored): `#pragma push_macro`, directives inside macro
+//! arguments.
 
 mod directives;
 mod expr;
