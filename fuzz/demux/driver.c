@@ -1,14 +1,15 @@
-/* Fuzz driver: hands one arbitrary message to migc's generated demux functions for mach.defs
-   and mach_port.defs. The message lives in a heap block of exactly its size, with msgh_size
-   set to that size as the kernel would, so AddressSanitizer sees any read past it. */
+/* Fuzz driver: hands one arbitrary message to the demux function of one of migc's generated
+   servers (every subsystem of gnumach-dev). The message lives in a heap block of exactly its
+   size, with msgh_size set to that size as the kernel would, so AddressSanitizer sees any read
+   past it. Returns the reply's RetCode (1 when no server took the id). Byte 0 picks the server (modulo their number); with its top bit set the message id
+   is forced into the server's range. */
 #include <mach/message.h>
 #include <mach/mig_errors.h>
 #include <mach/mig_support.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern boolean_t mach_server(mach_msg_header_t *, mach_msg_header_t *);
-extern boolean_t mach_port_server(mach_msg_header_t *, mach_msg_header_t *);
+#include "driver.h"
 
 /* The runtime the generated code may call. */
 void mig_allocate(vm_address_t *addr, vm_size_t size) { *addr = (vm_address_t) malloc(size); }
@@ -16,20 +17,23 @@ void mig_deallocate(vm_address_t addr, vm_size_t size) { (void) size; free((void
 
 int migc_fuzz_demux(const unsigned char *data, size_t len)
 {
+	const struct migc_fuzz_server *s;
 	mach_msg_header_t *in;
 	void *out;
 	int handled;
 
 	if (len < sizeof(mach_msg_header_t) + 1 || len > 65536)
 		return 0;
+	s = &migc_fuzz_servers[(data[0] & 0x7f) % migc_fuzz_nservers];
 	in = malloc(len - 1);
 	out = calloc(1, 65536);
 	memcpy(in, data + 1, len - 1);
 	in->msgh_size = (mach_msg_size_t) (len - 1);
-	/* The first byte picks the subsystem; the id is forced into its range half the time. */
-	if (data[0] & 2)
-		in->msgh_id = (data[0] & 1 ? 3200 : 2000) + (in->msgh_id & 63);
-	handled = (data[0] & 1) ? mach_port_server(in, out) : mach_server(in, out);
+	if ((data[0] & 0x80) && s->slots)
+		in->msgh_id = s->base + (unsigned) in->msgh_id % s->slots;
+	handled = s->demux(in, out);
+	/* Not handled: 1; else the reply's RetCode (MIG_EOPNOTSUPP: the checks passed). */
+	handled = handled ? ((mig_reply_header_t *) out)->RetCode : 1;
 	free(in);
 	free(out);
 	return handled;
