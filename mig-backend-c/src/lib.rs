@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+mod checks;
 mod header;
 mod msg;
 mod server;

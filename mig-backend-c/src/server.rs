@@ -4,11 +4,11 @@
 
 use mig_ir::{ArgumentKind, Routine, Target, Validated};
 
+use crate::checks::{port_loop, received_size_expr, type_check_in};
 use crate::msg::{
     ctype, dealloc_always, element_ctype, kernel, kernel_now, kernel_port_ctype, messages, Datum,
     Message, Shape, Side,
 };
-use crate::user::{port_loop, received_size_expr};
 use crate::writer::{
     banner, demux_name, desc_fields, descriptor_const, imports, message_struct, padded_bytes,
     param_type, params, port_name, prologue, received_name, sent_name, server_function,
@@ -42,64 +42,6 @@ pub(crate) fn server_source(v: &Validated, opts: &Options) -> String {
 /// The name of the routine table.
 pub(crate) fn table_name(v: &Validated, opts: &Options) -> String {
     format!("{}_routines", demux_name(v.module(), opts))
-}
-
-/// Checks the descriptor at `e` against what datum `d` must carry; runs `fail` otherwise.
-pub(crate) fn type_check(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str) {
-    type_check_in(o, t, d, e, fail, false)
-}
-
-/// [`type_check`]; with `simple_flag`, a polymorphic right must come in a complex message
-/// (`msgh_simple` holds whether the request is simple).
-fn type_check_in(o: &mut Out, t: &Target, d: &Datum<'_>, e: &str, fail: &str, simple_flag: bool) {
-    o.line("#if\tTypeCheck");
-    let fixed = !d.variable() && d.shape != Shape::Ool;
-    if d.quick_checked() {
-        o.line(format!("if (BAD_TYPECHECK(&{e}, &{}Check))", d.name));
-        o.line(format!("\t{{ {fail} }}"));
-        o.line("#endif\t/* TypeCheck */");
-        o.blank();
-        return;
-    }
-    let [number, name_f, size_f, inline_f, _] = desc_fields(d, e);
-    let longform = if d.long {
-        format!("{e}.msgtl_header.msgt_longform")
-    } else {
-        format!("{e}.msgt_longform")
-    };
-    let mut conds = Vec::new();
-    if !matches!(d.shape, Shape::Dynamic { .. }) {
-        let want = if d.inline { "TRUE" } else { "FALSE" };
-        conds.push(format!("({inline_f} != {want})"));
-    }
-    conds.push(format!(
-        "({longform} != {})",
-        if d.long { "TRUE" } else { "FALSE" }
-    ));
-    if !d.recv_poly {
-        conds.push(format!("({name_f} != {})", received_name(d)));
-    } else if simple_flag && d.port {
-        // A right in a simple message is not translated by the kernel: refuse it.
-        conds.push(format!("(MACH_MSG_TYPE_PORT_ANY({name_f}) && msgh_simple)"));
-    }
-    if fixed {
-        conds.push(format!("({number} != {})", d.number));
-    }
-    match d.shape {
-        // Port rights out of line are names (`mach_port_name_t`); inline they fill a slot.
-        Shape::Dynamic { .. } if d.port && d.size_bits != t.port_name.size * 8 && !kernel_now() => {
-            conds.push(format!(
-                "({size_f} != ({inline_f} ? {} : {}))",
-                d.size_bits,
-                t.port_name.size * 8
-            ));
-        }
-        _ => conds.push(format!("({size_f} != {})", d.size_bits)),
-    }
-    o.line(format!("if (mig_unlikely ({}))", conds.join(" ||\n    ")));
-    o.line(format!("\t{{ {fail} }}"));
-    o.line("#endif\t/* TypeCheck */");
-    o.blank();
 }
 
 /// How the server stub holds one argument for the call.

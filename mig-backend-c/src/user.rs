@@ -3,6 +3,7 @@
 
 use mig_ir::{ArgumentKind, Routine, Validated};
 
+use crate::checks::port_loop;
 use crate::msg::{dealloc_always, element_ctype, messages, Datum, Message, Shape, Side};
 use crate::writer::{
     banner, desc_fields, descriptor_const, imports, message_struct, padded_bytes, param_block,
@@ -417,37 +418,6 @@ impl Stub<'_> {
     }
 }
 
-/// Copies `count` port names between C names and inline slots.
-pub(crate) fn port_loop(
-    o: &mut Out,
-    t: &mig_ir::Target,
-    slots: &str,
-    names: &str,
-    count: &str,
-    to_slots: bool,
-) {
-    o.open("{");
-    o.line("mach_msg_type_number_t i;");
-    o.blank();
-    o.open(format!("for (i = 0; i < {count}; i++) {{"));
-    if to_slots {
-        if wide_ports(t) {
-            o.line(format!("{slots}[i].kernel_port_do_not_use = 0;"));
-        }
-        o.line(format!(
-            "{} = {names}[i];",
-            port_name(t, &format!("{slots}[i]"))
-        ));
-    } else {
-        o.line(format!(
-            "{names}[i] = {};",
-            port_name(t, &format!("{slots}[i]"))
-        ));
-    }
-    o.close("}");
-    o.close("}");
-}
-
 /// `mach_msg` and the handling of its result.
 fn send(o: &mut Out, s: &Stub<'_>, size: &str, routine: bool) {
     let r = s.r;
@@ -593,7 +563,7 @@ fn receive(o: &mut Out, s: &Stub<'_>, rep: &Message<'_>) {
     let last_var = rep.data.iter().rposition(|d| d.variable());
     for (k, d) in rep.data.iter().enumerate().skip(1) {
         let e = format!("OutP->{}Type", d.name);
-        crate::server::type_check(o, t, d, &e, "return MIG_TYPE_ERROR;");
+        crate::checks::type_check(o, t, d, &e, "return MIG_TYPE_ERROR;");
         if d.variable() {
             let size = received_size(s, d, &e);
             o.line(format!("msgh_size_delta = {size};"));
@@ -626,16 +596,6 @@ fn received_size(s: &Stub<'_>, d: &Datum<'_>, e: &str) -> String {
     let t = s.v.target();
     let [number, _, _, inline_f, _] = desc_fields(d, e);
     let inl = crate::writer::padded_wire_bytes(t, d, &format!("(uint64_t) {number}"));
-    match d.shape {
-        Shape::Dynamic { .. } => format!("(({inline_f}) ? {inl} : {})", t.c.pointer.size),
-        _ => inl,
-    }
-}
-
-pub(crate) fn received_size_expr(v: &Validated, d: &Datum<'_>, e: &str) -> String {
-    let t = v.target();
-    let [number, _, _, inline_f, _] = desc_fields(d, e);
-    let inl = crate::writer::padded_wire_bytes(t, d, &number);
     match d.shape {
         Shape::Dynamic { .. } => format!("(({inline_f}) ? {inl} : {})", t.c.pointer.size),
         _ => inl,
