@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod files;
 mod fmt;
 mod input;
 mod migcom;

@@ -2,13 +2,13 @@
 //! Each output is one call into a compiler crate; this module only decides names and writes.
 
 use std::io::Write;
-use std::path::Path;
 
 use mig_frontend::dialect::Dialect;
 use mig_frontend::Parsed;
 use mig_ir::{Target, Validated};
 
 use crate::cli::Cli;
+use crate::files::write_file;
 use crate::Session;
 
 /// Lowers a parsed unit and writes what the command line asks for. Returns false on errors.
@@ -103,29 +103,4 @@ fn write_outputs(cli: &Cli, session: &mut Session, module: &Validated) -> bool {
         }
     }
     ok
-}
-
-/// Writes an output file; `/dev/null` disables the output as in GNU mig.
-///
-/// An existing regular file is unlinked first and written anew (as gcc does with `-o`):
-/// truncating it in place makes ext4 flush the file on close (`auto_da_alloc`), which costs
-/// more than generating it. Links and device files are written through, never removed.
-pub fn write_file(session: &mut Session, path: &Path, text: &str) -> bool {
-    if path == Path::new("/dev/null") {
-        return true;
-    }
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
-        let _ = std::fs::remove_file(path);
-    }
-    match std::fs::write(path, text) {
-        Ok(()) => true,
-        Err(e) => {
-            session.error(&format!(
-                "cannot write {}: {}",
-                path.display(),
-                mig_frontend::io_reason(&e)
-            ));
-            false
-        }
-    }
 }

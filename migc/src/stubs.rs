@@ -7,7 +7,7 @@ use mig_frontend::Parsed;
 use mig_ir::Validated;
 
 use crate::cli::Cli;
-use crate::outputs::write_file;
+use crate::files::write_file;
 use crate::Session;
 
 /// The C files of one run: `None` when not written.
