@@ -18,7 +18,7 @@ use crate::Options;
 
 pub(crate) fn server_source(v: &Validated, opts: &Options) -> String {
     let m = v.module();
-    let mut o = Out::default();
+    let mut o = Out::for_routines(v.module().routines.len());
     banner(&mut o, m, "Server stubs");
     o.line("#ifndef _GNU_SOURCE");
     o.line("#define _GNU_SOURCE 1");

@@ -15,7 +15,7 @@ use crate::Options;
 /// The user file: every routine, or only routine `only` (`-i`).
 pub(crate) fn user_source(v: &Validated, opts: &Options, only: Option<usize>) -> String {
     let m = v.module();
-    let mut o = Out::default();
+    let mut o = Out::for_routines(v.module().routines.len());
     banner(&mut o, m, "User stubs");
     o.line("#ifndef _GNU_SOURCE");
     o.line("#define _GNU_SOURCE 1");

@@ -16,6 +16,15 @@ pub(crate) struct Out {
 }
 
 impl Out {
+    /// An empty text with room for `routines` stubs (about 3 KiB each), so it grows without
+    /// being copied again and again.
+    pub fn for_routines(routines: usize) -> Out {
+        Out {
+            text: String::with_capacity(4096 + 3072 * routines),
+            depth: 0,
+        }
+    }
+
     /// One line at the current depth (an empty `s` gives an empty line).
     pub fn line(&mut self, s: impl AsRef<str>) {
         let s = s.as_ref();

@@ -18,7 +18,7 @@ mod stubs;
 use std::io::Write;
 use std::process::ExitCode;
 
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use codespan_reporting::term::termcolor::{Buffer, BufferWriter, ColorChoice};
 use mig_frontend::diagnostics::{self, Diagnostic};
 use mig_frontend::dialect::Dialect;
 
@@ -92,18 +92,36 @@ pub fn main(mode: Mode) -> ExitCode {
     }
 }
 
-/// Settings derived from the command line and shared by every input.
-#[allow(missing_debug_implementations)] // holds a terminal stream
+/// Settings derived from the command line and shared by every input, and where one input's
+/// messages are gathered (printed in input order, whichever thread compiled it).
+#[allow(missing_debug_implementations)] // holds a terminal buffer
 pub struct Session {
     pub dialect: Dialect,
     pub target: String,
-    stderr: StandardStream,
+    stderr: Buffer,
     pub warnings: bool,
     /// The standard system include directories, shared by every input (found once).
     pub std_dirs: mig_frontend::preprocess::StdDirs,
 }
 
 impl Session {
+    /// The same settings with an empty message buffer, for one input.
+    fn fork(&self, stderr: Buffer) -> Session {
+        Session {
+            dialect: self.dialect,
+            target: self.target.clone(),
+            stderr,
+            warnings: self.warnings,
+            std_dirs: self.std_dirs.clone(),
+        }
+    }
+
+    /// Prints the gathered messages and empties the buffer.
+    fn flush(&mut self, writer: &BufferWriter) {
+        let _ = writer.print(&self.stderr);
+        self.stderr.clear();
+    }
+
     /// Prints diagnostics (warnings only when enabled); returns true if any is an error.
     pub fn report(&mut self, db: &mig_frontend::source::SourceDb, diags: &[Diagnostic]) -> bool {
         let shown: Vec<Diagnostic> = diags
@@ -152,10 +170,11 @@ fn run(cli: &Cli) -> Result<u8, String> {
     } else {
         ColorChoice::Never
     };
+    let writer = BufferWriter::stderr(color);
     let mut session = Session {
         dialect,
         target,
-        stderr: StandardStream::stderr(color),
+        stderr: writer.buffer(),
         warnings: cli.warnings,
         std_dirs: input::std_dirs(cli),
     };
@@ -173,19 +192,94 @@ fn run(cli: &Cli) -> Result<u8, String> {
              (GNU MIG's legacy default), which do not match a 64-bit kernel",
         );
     }
-    let inputs = input::inputs(cli);
+    session.flush(&writer);
+    let jobs: Vec<(input::Input, Session)> = input::inputs(cli)
+        .into_iter()
+        .map(|i| (i, session.fork(writer.buffer())))
+        .collect();
+    let threads = if independent_outputs(cli) {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(jobs.len())
+    } else {
+        1
+    };
     let mut failed = false;
-    for inp in inputs {
-        let parsed = input::parse(cli, &session, &inp);
-        if session.report(&parsed.db, &parsed.diagnostics) {
-            failed = true;
-            continue;
-        }
-        if !outputs::compile(cli, &mut session, &parsed) {
-            failed = true;
-        }
+    for (ok, mut s) in compile_all(cli, jobs, threads) {
+        s.flush(&writer);
+        failed |= !ok;
     }
     Ok(if failed { EXIT_ERRORS } else { 0 })
+}
+
+/// Preprocesses, parses, lowers and writes one input. Returns false on errors.
+fn compile_one(cli: &Cli, session: &mut Session, inp: &input::Input) -> bool {
+    let parsed = input::parse(cli, session, inp);
+    if session.report(&parsed.db, &parsed.diagnostics) {
+        return false;
+    }
+    outputs::compile(cli, session, &parsed)
+}
+
+/// Compiles every input, on `threads` threads when more than one, and returns the outcomes
+/// in input order.
+fn compile_all(
+    cli: &Cli,
+    jobs: Vec<(input::Input, Session)>,
+    threads: usize,
+) -> Vec<(bool, Session)> {
+    if threads <= 1 {
+        return jobs
+            .into_iter()
+            .map(|(i, mut s)| (compile_one(cli, &mut s, &i), s))
+            .collect();
+    }
+    let mut shares: Vec<Vec<(usize, input::Input, Session)>> =
+        (0..threads).map(|_| Vec::new()).collect();
+    for (k, (i, s)) in jobs.into_iter().enumerate() {
+        shares[k % threads].push((k, i, s));
+    }
+    let mut done: Vec<(usize, bool, Session)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(k, i, mut s)| (k, compile_one(cli, &mut s, &i), s))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(k, _, _)| *k);
+    done.into_iter().map(|(_, ok, s)| (ok, s)).collect()
+}
+
+/// True when each input writes only files of its own (default names, `-MD` files), so inputs
+/// can be compiled in parallel with the same result: nothing goes to standard output and no
+/// output is named on the command line (every input would write it; the last one wins).
+fn independent_outputs(cli: &Cli) -> bool {
+    let own = |p: &Option<std::path::PathBuf>| {
+        p.as_deref()
+            .is_none_or(|p| p == std::path::Path::new("/dev/null"))
+    };
+    cli.emit.is_empty()
+        && cli.split_user.is_none()
+        && [
+            &cli.user,
+            &cli.server,
+            &cli.header,
+            &cli.sheader,
+            &cli.iheader,
+            &cli.list,
+        ]
+        .into_iter()
+        .all(own)
 }
 
 #[cfg(test)]
