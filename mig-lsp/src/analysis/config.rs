@@ -206,10 +206,25 @@ impl Config {
                     .map(|(n, v)| MacroAction::Define(n.clone(), v.clone()))
                     .collect(),
                 predefined,
+                std_dirs: host_std_dirs(),
                 ..PpOptions::default()
             },
         }
     }
+}
+
+/// The compiler's standard system include directories, as migc searches them (after `-I` and
+/// `-isystem`; found once per server, and only when a lookup gets that far).
+fn host_std_dirs() -> mig_frontend::preprocess::StdDirs {
+    static DIRS: std::sync::OnceLock<mig_frontend::preprocess::StdDirs> =
+        std::sync::OnceLock::new();
+    DIRS.get_or_init(|| {
+        let cc = std::env::var("CC")
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        mig_frontend::preprocess::StdDirs::host(cc, None)
+    })
+    .clone()
 }
 
 fn default_target() -> &'static Target {
