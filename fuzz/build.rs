@@ -64,11 +64,7 @@ fn main() {
     )
     .unwrap();
     let table_file = out.join("servers.c");
-    std::fs::write(
-        &table_file,
-        format!("#include \"driver.h\"\n{table}"),
-    )
-    .unwrap();
+    std::fs::write(&table_file, format!("#include \"driver.h\"\n{table}")).unwrap();
     build
         .file("demux/driver.c")
         .file(&table_file)

@@ -39,7 +39,11 @@ fn write_seeds() {
         "demux seeds: {} of {} reach their server function{}{}",
         SEEDS.len() - rejected.len(),
         SEEDS.len(),
-        if rejected.is_empty() { "" } else { "; rejected: " },
+        if rejected.is_empty() {
+            ""
+        } else {
+            "; rejected: "
+        },
         rejected.join(", ")
     );
 }
