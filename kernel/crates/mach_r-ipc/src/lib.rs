@@ -287,6 +287,13 @@ impl Ipc {
         core::mem::take(&mut self.wakeups)
     }
 
+    /// Like [`Ipc::take_wakeups`] without allocating: `buf` is cleared and swapped with
+    /// the recorded list, so the caller's buffer is reused for the next wake-ups.
+    pub fn swap_wakeups(&mut self, buf: &mut Vec<Wakeup>) {
+        buf.clear();
+        core::mem::swap(&mut self.wakeups, buf);
+    }
+
     /// Ports created and freed so far (a freed port's id is never reused).
     pub fn port_counts(&self) -> (u64, u64) {
         (self.ports_created, self.ports_freed)

@@ -108,7 +108,7 @@ impl Ipc {
         let e = match self.lookup(space, old) {
             Ok(e) => e,
             Err(kr) => {
-                self.space_mut(space).free_name(new);
+                self.space_mut(space).free_unused_name(new);
                 return Err(kr);
             }
         };
@@ -628,7 +628,7 @@ impl Ipc {
                 if existing.is_none() {
                     // GNU Mach made the entry before finding the other name: the name is
                     // freed again, at the head of the free list (OBSERVED.md).
-                    self.space_mut(space).free_name(name);
+                    self.space_mut(space).free_unused_name(name);
                 }
                 Err((KERN_RIGHT_EXISTS, right))
             }

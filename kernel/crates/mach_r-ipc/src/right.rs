@@ -164,37 +164,40 @@ impl Ipc {
             Right::Dead => return Ok(MACH_PORT_DEAD),
             Right::Send(p) | Right::SendOnce(p) | Right::Receive(p) => p,
         };
-        if !self.spaces.contains_key(&space) {
+        let Some(sp) = self.spaces.get_mut(&space) else {
             return Err((r, KERN_INVALID_TASK));
-        }
-        if !self.port_active(p) {
+        };
+        let Some(port) = self.ports.get_mut(&p).filter(|port| port.active) else {
             self.release(r);
             return Ok(MACH_PORT_DEAD);
-        }
+        };
+        // The common case in place: a send right joining the name that already holds one
+        // (one more user reference, pegged at the limit; the new right itself goes).
         let existing = match r {
             Right::SendOnce(_) => None,
-            _ => self.spaces[&space].by_port.get(&p).copied(),
+            _ => sp.by_port.get(&p).copied(),
         };
+        if let (Right::Send(_), Some(name)) = (&r, existing) {
+            let e = sp
+                .entries
+                .get_mut(&name)
+                .expect("reverse map names an entry");
+            if e.has(MACH_PORT_TYPE_SEND) {
+                if e.urefs < MACH_PORT_SEND_UREFS_MAX {
+                    e.urefs += 1;
+                }
+                port.srights -= 1;
+                return Ok(name);
+            }
+        }
         if let Some(name) = existing {
             let mut e = self.entry(space, name).expect("reverse map names an entry");
-            match r {
-                Right::Send(_) => {
-                    if e.has(MACH_PORT_TYPE_SEND) {
-                        // The entry already holds a send right: the new one only adds a
-                        // user reference.
-                        if e.urefs < MACH_PORT_SEND_UREFS_MAX {
-                            e.urefs += 1;
-                        }
-                        self.port_mut(p).srights -= 1;
-                    } else {
-                        e.ty |= MACH_PORT_TYPE_SEND;
-                        e.urefs = 1;
-                    }
-                }
-                _ => {
-                    e.ty |= MACH_PORT_TYPE_RECEIVE;
-                    self.port_mut(p).receiver = Receiver::Space(space, name);
-                }
+            if let Right::Send(_) = r {
+                e.ty |= MACH_PORT_TYPE_SEND;
+                e.urefs = 1;
+            } else {
+                e.ty |= MACH_PORT_TYPE_RECEIVE;
+                self.port_mut(p).receiver = Receiver::Space(space, name);
             }
             self.space_mut(space).set(name, Some(e));
             return Ok(name);

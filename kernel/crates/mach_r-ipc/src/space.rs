@@ -86,10 +86,24 @@ impl Space {
         self.free.retain(|&n| n != name);
     }
 
-    /// Records that `name` is free again.
+    /// Records that `name`, which was in use, is free again (it heads the free list).
     pub fn free_name(&mut self, name: Name) {
+        self.free.push(name);
+    }
+
+    /// Puts an unused `name` at the head of the free list (GNU Mach's failed explicit
+    /// allocations), without leaving a second copy of it deeper in the list.
+    pub fn free_unused_name(&mut self, name: Name) {
         self.free.retain(|&n| n != name);
         self.free.push(name);
+    }
+
+    /// The port whose reverse-map entry this entry is, if any.
+    fn reverse_key(e: &Entry) -> Option<PortId> {
+        match e.obj {
+            Obj::Port(p) if e.has(MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) => Some(p),
+            _ => None,
+        }
     }
 
     /// Inserts an entry under a name known to be free.
@@ -98,31 +112,38 @@ impl Space {
             !self.entries.contains_key(&name),
             "name {name} reused while in use"
         );
-        if e.has(MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE) {
-            if let Obj::Port(p) = e.obj {
-                self.by_port.insert(p, name);
-            }
+        if let Some(p) = Self::reverse_key(&e) {
+            self.by_port.insert(p, name);
         }
         self.entries.insert(name, e);
     }
 
     /// Replaces an existing entry (or removes it, with `None`), keeping the reverse map.
     pub fn set(&mut self, name: Name, e: Option<Entry>) {
-        if let Some(old) = self.entries.get(&name) {
-            if let Obj::Port(p) = old.obj {
+        let Some(slot) = self.entries.get_mut(&name) else {
+            if let Some(e) = e {
+                self.insert(name, e);
+            }
+            return;
+        };
+        let old = *slot;
+        let old_key = Self::reverse_key(&old);
+        let new_key = e.as_ref().and_then(Self::reverse_key);
+        match e {
+            Some(e) => *slot = e,
+            None => {
+                self.entries.remove(&name);
+                self.free_name(name);
+            }
+        }
+        if old_key != new_key {
+            if let Some(p) = old_key {
                 if self.by_port.get(&p) == Some(&name) {
                     self.by_port.remove(&p);
                 }
             }
-        }
-        match e {
-            Some(e) => {
-                self.entries.remove(&name);
-                self.insert(name, e)
-            }
-            None => {
-                self.entries.remove(&name);
-                self.free_name(name);
+            if let Some(p) = new_key {
+                self.by_port.insert(p, name);
             }
         }
     }

@@ -2,7 +2,6 @@
 //! nothing applied until every right is known to be there.
 
 use alloc::collections::BTreeMap;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
@@ -28,6 +27,20 @@ enum Planned {
         dealloc: bool,
         data: Vec<u8>,
     },
+}
+
+/// The header's rights in the order to apply them (one or two steps).
+struct HeaderPlan {
+    steps: [(Name, u32, bool); 2],
+    len: usize,
+    /// Which step is the destination.
+    dest_at: usize,
+}
+
+impl HeaderPlan {
+    fn steps(&self) -> &[(Name, u32, bool)] {
+        &self.steps[..self.len]
+    }
 }
 
 /// Where a body failed: the item index, the element of a port array, the code.
@@ -70,6 +83,17 @@ impl Ipc {
         bytes: &[u8],
         ool: &mut impl OolReader,
     ) -> Result<KMsg, KernReturn> {
+        self.copyin_owned(space, bytes.to_vec(), ool)
+    }
+
+    /// [`Ipc::copyin`] of bytes the caller already holds in a vector: the message keeps
+    /// them (no second copy).
+    pub fn copyin_owned(
+        &mut self,
+        space: SpaceId,
+        bytes: Vec<u8>,
+        ool: &mut impl OolReader,
+    ) -> Result<KMsg, KernReturn> {
         if !self.spaces.contains_key(&space) {
             return Err(MACH_SEND_INVALID_DEST);
         }
@@ -77,9 +101,9 @@ impl Ipc {
         if size < HEADER_SIZE || !size.is_multiple_of(MSG_ALIGNMENT) || size > u32::MAX as usize {
             return Err(MACH_SEND_MSG_TOO_SMALL);
         }
-        let bits = rd32(bytes, 0);
-        let dest_name = rd32(bytes, 8);
-        let reply_name = rd32(bytes, 16);
+        let bits = rd32(&bytes, 0);
+        let dest_name = rd32(&bytes, 8);
+        let reply_name = rd32(&bytes, 16);
         let dest_disp = bits & MACH_MSGH_BITS_REMOTE_MASK;
         let reply_disp = (bits & MACH_MSGH_BITS_LOCAL_MASK) >> 8;
         if !msg_type_port_any_send(dest_disp)
@@ -100,17 +124,17 @@ impl Ipc {
         }
         // Simulate the header on copies of the entries: (name, disposition, dead_ok) in the
         // order they are applied.
-        let header_plan = self.plan_header(space, dest_name, dest_disp, reply_name, reply_disp)?;
-        let complex = bits & MACH_MSGH_BITS_COMPLEX != 0;
-        let mut overlay: BTreeMap<Name, Option<Entry>> = BTreeMap::new();
-        for &(name, disp, dead_ok) in &header_plan {
-            let e = overlay
-                .entry(name)
-                .or_insert_with(|| self.entry(space, name));
-            copyin_entry(e, disp, dead_ok).expect("header plan was checked");
-        }
-        let (plan, failure) = if complex {
-            self.plan_body(space, bytes, ool, &mut overlay)
+        let plan_h = self.plan_header(space, dest_name, dest_disp, reply_name, reply_disp)?;
+        let (plan, failure) = if bits & MACH_MSGH_BITS_COMPLEX != 0 {
+            // The body sees the entries as the header leaves them.
+            let mut overlay: BTreeMap<Name, Option<Entry>> = BTreeMap::new();
+            for &(name, disp, dead_ok) in plan_h.steps() {
+                let e = overlay
+                    .entry(name)
+                    .or_insert_with(|| self.entry(space, name));
+                copyin_entry(e, disp, dead_ok).expect("header plan was checked");
+            }
+            self.plan_body(space, &bytes, ool, &mut overlay)
         } else {
             (Vec::new(), None)
         };
@@ -118,18 +142,22 @@ impl Ipc {
             return Err(failure.map(|f| f.code).unwrap_or(0));
         }
         // Apply: nothing below can fail for the prefix the plan accepted.
-        let mut rights_of_header = Vec::new();
-        for &(name, disp, dead_ok) in &header_plan {
+        let mut dest = Right::Null;
+        let mut reply = Right::Null;
+        for (i, &(name, disp, dead_ok)) in plan_h.steps().iter().enumerate() {
             let r = self
                 .copyin_right(space, name, disp, dead_ok)
                 .expect("header plan was checked");
-            rights_of_header.push((name, disp, r));
+            if i == plan_h.dest_at {
+                dest = r;
+            } else {
+                reply = r;
+            }
         }
-        let (dest, mut reply) = split_header(rights_of_header, dest_name, dest_disp);
         if reply_name == MACH_PORT_DEAD {
             reply = Right::Dead;
         }
-        let mut kbytes = bytes.to_vec();
+        let mut kbytes = bytes;
         wr64(&mut kbytes, 8, 0);
         wr64(&mut kbytes, 16, 0);
         wr32(&mut kbytes, 4, size as u32);
@@ -237,19 +265,26 @@ impl Ipc {
         dest_disp: u32,
         reply_name: Name,
         reply_disp: u32,
-    ) -> Result<Vec<(Name, u32, bool)>, KernReturn> {
+    ) -> Result<HeaderPlan, KernReturn> {
         let mut d = self.entry(space, dest_name);
         copyin_entry(&mut d, dest_disp, false).map_err(|_| MACH_SEND_INVALID_DEST)?;
+        let dest = (dest_name, dest_disp, false);
         if !name_valid(reply_name) {
-            return Ok(vec![(dest_name, dest_disp, false)]);
+            return Ok(HeaderPlan {
+                steps: [dest, dest],
+                len: 1,
+                dest_at: 0,
+            });
         }
         let mut r = self.entry(space, reply_name);
         copyin_entry(&mut r, reply_disp, true).map_err(|_| MACH_SEND_INVALID_REPLY)?;
+        let reply = (reply_name, reply_disp, true);
         if reply_name != dest_name {
-            return Ok(vec![
-                (dest_name, dest_disp, false),
-                (reply_name, reply_disp, true),
-            ]);
+            return Ok(HeaderPlan {
+                steps: [dest, reply],
+                len: 2,
+                dest_at: 0,
+            });
         }
         let consumes = |disp: u32| {
             matches!(
@@ -257,25 +292,27 @@ impl Ipc {
                 MACH_MSG_TYPE_MOVE_SEND | MACH_MSG_TYPE_MOVE_SEND_ONCE | MACH_MSG_TYPE_MOVE_RECEIVE
             )
         };
-        let order = if consumes(dest_disp) && !consumes(reply_disp) {
-            vec![
-                (reply_name, reply_disp, true),
-                (dest_name, dest_disp, false),
-            ]
+        let plan = if consumes(dest_disp) && !consumes(reply_disp) {
+            HeaderPlan {
+                steps: [reply, dest],
+                len: 2,
+                dest_at: 1,
+            }
         } else {
-            vec![
-                (dest_name, dest_disp, false),
-                (reply_name, reply_disp, true),
-            ]
+            HeaderPlan {
+                steps: [dest, reply],
+                len: 2,
+                dest_at: 0,
+            }
         };
         let mut e = self.entry(space, dest_name);
-        for &(_, disp, dead_ok) in &order {
+        for &(_, disp, dead_ok) in plan.steps() {
             // Each right alone is there, together they are not: GNU Mach blames the
-            // destination (observed: MOVE_SEND twice on one user reference, MOVE_SEND_ONCE
-            // twice on one send-once right).
+            // destination (probe 7: MOVE_SEND twice on one user reference; probe 8:
+            // MOVE_SEND_ONCE twice on one send-once right).
             copyin_entry(&mut e, disp, dead_ok).map_err(|_| MACH_SEND_INVALID_DEST)?;
         }
-        Ok(order)
+        Ok(plan)
     }
 
     /// Walks a complex body, simulating every right on `overlay`, reading out-of-line
@@ -401,25 +438,4 @@ impl Ipc {
         }
         (plan, None)
     }
-}
-
-/// Splits the applied header rights into (destination, reply).
-fn split_header(
-    rights: Vec<(Name, u32, Right)>,
-    dest_name: Name,
-    dest_disp: u32,
-) -> (Right, Right) {
-    let mut dest = None;
-    let mut reply = None;
-    for (name, disp, r) in rights {
-        if dest.is_none() && name == dest_name && disp == dest_disp && !matches!(r, Right::Dead) {
-            dest = Some(r);
-        } else {
-            reply = Some(r);
-        }
-    }
-    (
-        dest.expect("destination right"),
-        reply.unwrap_or(Right::Null),
-    )
 }
