@@ -345,3 +345,65 @@ fn names_around_failed_calls_as_probed() {
     assert_eq!(ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME), Ok(next + 1));
     ipc.check_invariants([]).unwrap();
 }
+
+/// probe/expected.txt, lines 25-27: dead names given where rights are wanted.
+#[test]
+fn dead_names_as_probed() {
+    let (mut ipc, t) = bootstrap();
+    let mut mem = common::Mem::new();
+    // 25: a dead name cannot be inserted (the MIG request carried MACH_PORT_DEAD; a
+    // MOVE_SEND of it already took its reference); extracting one gives MACH_PORT_DEAD.
+    let dd = ipc.allocate(t, MACH_PORT_RIGHT_DEAD_NAME).unwrap();
+    let (r, ty) = ipc.extract_right(t, dd, MACH_MSG_TYPE_COPY_SEND).unwrap();
+    assert_eq!((&r, ty), (&Right::Dead, MACH_MSG_TYPE_PORT_SEND));
+    let (kr, r) = ipc.insert_right(t, 800, r).unwrap_err();
+    assert_eq!((kr, &r), (KERN_INVALID_CAPABILITY, &Right::Dead));
+    assert_eq!(ipc.port_type(t, 800), Err(KERN_INVALID_NAME));
+    let (r, _) = ipc.extract_right(t, dd, MACH_MSG_TYPE_MOVE_SEND).unwrap();
+    assert_eq!(r, Right::Dead);
+    assert_eq!(ipc.port_type(t, dd), Err(KERN_INVALID_NAME));
+    // 26: a send right (3 references) and a send-once right of a port that dies.
+    let z = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let (s, _) = ipc.extract_right(t, z, MACH_MSG_TYPE_MAKE_SEND).unwrap();
+    ipc.insert_right(t, z, s).unwrap();
+    ipc.mod_refs(t, z, MACH_PORT_RIGHT_SEND, 2).unwrap();
+    let (so, _) = ipc
+        .extract_right(t, z, MACH_MSG_TYPE_MAKE_SEND_ONCE)
+        .unwrap();
+    let zs = ipc.give_right(t, so).unwrap();
+    ipc.mod_refs(t, z, MACH_PORT_RIGHT_RECEIVE, -1).unwrap();
+    assert_eq!(ipc.port_type(t, z), Ok(MACH_PORT_TYPE_DEAD_NAME));
+    assert_eq!(ipc.get_refs(t, z, MACH_PORT_RIGHT_DEAD_NAME), Ok(3));
+    assert_eq!(ipc.get_refs(t, zs, MACH_PORT_RIGHT_DEAD_NAME), Ok(1));
+    let nq = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let (n, _) = ipc
+        .extract_right(t, nq, MACH_MSG_TYPE_MAKE_SEND_ONCE)
+        .unwrap();
+    assert_eq!(
+        ipc.request_notification(t, z, MACH_NOTIFY_DEAD_NAME, 1, n),
+        Ok(Right::Null)
+    );
+    assert_eq!(ipc.get_refs(t, z, MACH_PORT_RIGHT_DEAD_NAME), Ok(4));
+    let k = ipc.receive(t, nq, 64, false).unwrap();
+    assert_eq!(k.id(), MACH_NOTIFY_DEAD_NAME);
+    ipc.destroy_kmsg(k);
+    ipc.deallocate(t, z).unwrap();
+    assert_eq!(ipc.get_refs(t, z, MACH_PORT_RIGHT_DEAD_NAME), Ok(3));
+    ipc.deallocate(t, zs).unwrap();
+    assert_eq!(ipc.port_type(t, zs), Err(KERN_INVALID_NAME));
+    // 27: a message to a send-once right whose port died: MACH_SEND_INVALID_DEST, the dead
+    // name stays.
+    let w = ipc.allocate(t, MACH_PORT_RIGHT_RECEIVE).unwrap();
+    let (so, _) = ipc
+        .extract_right(t, w, MACH_MSG_TYPE_MAKE_SEND_ONCE)
+        .unwrap();
+    let ws = ipc.give_right(t, so).unwrap();
+    ipc.destroy(t, w).unwrap();
+    let m = common::Msg::new(ws, MACH_MSG_TYPE_MOVE_SEND_ONCE, 0, 0, 27);
+    assert_eq!(
+        ipc.copyin(t, &m.bytes, &mut mem).map(|_| ()),
+        Err(MACH_SEND_INVALID_DEST)
+    );
+    assert_eq!(ipc.port_type(t, ws), Ok(MACH_PORT_TYPE_DEAD_NAME));
+    ipc.check_invariants([]).unwrap();
+}
