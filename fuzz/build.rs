@@ -49,7 +49,7 @@ fn main() {
         ));
         for (i, r) in v.module().routines.iter().enumerate() {
             let bytes = request(&v, i, index as u8);
-            write!(seeds, "    (\"{}-{}\", &{:?}),\n", s.name, r.name, bytes).unwrap();
+            writeln!(seeds, "    (\"{}-{}\", &{:?}),", s.name, r.name, bytes).unwrap();
         }
         println!("cargo:rerun-if-changed={}", defs.display());
     }
