@@ -10,6 +10,11 @@ use crate::Session;
 /// truncating it in place makes ext4 flush the file on close (`auto_da_alloc`), which costs
 /// more than generating it. Links and device files are written through, never removed.
 pub fn write_file(session: &mut Session, path: &Path, text: &str) -> bool {
+    write_bytes(session, path, text.as_bytes())
+}
+
+/// [`write_file`] for binary outputs (`--emit obj`).
+pub fn write_bytes(session: &mut Session, path: &Path, text: &[u8]) -> bool {
     if path == Path::new("/dev/null") {
         return true;
     }

@@ -12,6 +12,7 @@ mod files;
 mod fmt;
 mod input;
 mod migcom;
+mod obj;
 mod outputs;
 mod stubs;
 

@@ -94,9 +94,11 @@ fn write_outputs(cli: &Cli, session: &mut Session, module: &Validated) -> bool {
                     }
                 };
             }
+            // Written by `stubs.rs` in place of the C user stubs.
+            "obj" => {}
             other => {
                 session.error(&format!(
-                    "unknown --emit kind `{other}` (expected ir, rust, rust-client, rust-server)"
+                    "unknown --emit kind `{other}` (expected ir, rust, rust-client, rust-server, obj)"
                 ));
                 ok = false;
             }

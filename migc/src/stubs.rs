@@ -36,14 +36,25 @@ fn plan(cli: &Cli, subsystem: &str) -> Plan {
     Plan {
         user: if cli.split_user.is_some() {
             None
+        } else if emits_obj(cli) {
+            pick(&cli.user, Some(format!("{subsystem}User.o")))
         } else {
             pick(&cli.user, Some(format!("{subsystem}User.c")))
         },
-        server: pick(&cli.server, Some(format!("{subsystem}Server.c"))),
+        // The object back end writes no server stubs yet: none by default.
+        server: pick(
+            &cli.server,
+            (!emits_obj(cli)).then(|| format!("{subsystem}Server.c")),
+        ),
         header: pick(&cli.header, Some(format!("{subsystem}.h"))),
         sheader: pick(&cli.sheader, None),
         iheader: pick(&cli.iheader, None),
     }
+}
+
+/// `--emit obj`: `-user` is an object file (`mig_backend_obj`), headers are still C.
+fn emits_obj(cli: &Cli) -> bool {
+    cli.emit.iter().any(|k| k == "obj")
 }
 
 /// Generates and writes the C outputs and the dependency file. Returns false on errors.
@@ -79,6 +90,16 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
     };
     let mut ok = true;
     let mut written: Vec<PathBuf> = Vec::new();
+    if emits_obj(cli) {
+        if let Some(p) = &plan.user {
+            ok &= crate::obj::write_user(session, module, p, &opts.prefix, &opts.subr_prefix);
+            written.push(p.clone());
+        }
+        if plan.server.is_some() {
+            session.error("--emit obj: the object back end does not write server stubs yet");
+            ok = false;
+        }
+    }
     let mut out = |path: &Option<PathBuf>, text: &dyn Fn() -> String, ok: &mut bool| {
         if let Some(p) = path {
             *ok &= write_file(session, p, &text());
@@ -90,11 +111,13 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
         &|| mig_backend_c::user_header(module, &opts),
         &mut ok,
     );
-    out(
-        &plan.user,
-        &|| mig_backend_c::user_source(module, &opts),
-        &mut ok,
-    );
+    if !emits_obj(cli) {
+        out(
+            &plan.user,
+            &|| mig_backend_c::user_source(module, &opts),
+            &mut ok,
+        );
+    }
     out(
         &plan.server,
         &|| mig_backend_c::server_source(module, &opts),

@@ -1,0 +1,78 @@
+//! The object back end of migc: client stubs as x86_64 ELF relocatable objects, generated from
+//! the validated IR with Cranelift, with no C compiler between a `.defs` file and a linked
+//! program (`migc --emit obj`).
+//!
+//! # What it produces
+//! [`user_object`] writes `<subsystem>User.o`: one global function per routine with the symbol
+//! name, System V x86_64 calling convention and argument types of the C back end's client
+//! stub, calling the same runtime (`mach_msg`, `mig_get_reply_port`, `mig_dealloc_reply_port`,
+//! `mig_put_reply_port`, `mig_strncpy`). Every byte of the request (header, type descriptors,
+//! data) is computed here from the IR's layouts and emitted as straight-line stores; the reply
+//! is checked field by field as the C stub checks it, returning the same error codes.
+//!
+//! # Limits (checked by [`check`] before any code is generated)
+//! - x86_64-gnu only: other targets are refused with an error naming the target.
+//! - Client side only: the server side (`-server`) is not written by this back end yet.
+//! - Messages of fixed layout: variable inline arrays and strings (`array[*:N]`,
+//!   `c_string[*:N]`) and dynamic arrays (`array[]`) are refused, as are `KernelUser`
+//!   subsystems, symbolic `msgoption`/`waittime` values and `c_struct` values passed in memory.
+//!   Out-of-line data, ports, polymorphic rights, scalars, structures up to 16 bytes, fixed
+//!   arrays and fixed strings are supported.
+//!
+//! # What this crate does not do
+//! No parsing, no I/O, no spans: it sees a [`mig_ir::Validated`] module and [`Options`] only.
+//! Generated objects are deterministic (same input, same bytes). No `unsafe`.
+
+#![forbid(unsafe_code)]
+
+mod abi;
+mod model;
+mod user;
+
+use mig_ir::Validated;
+
+/// Settings from the command line that change generated code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-prefix P`: prepended to the client stub names.
+    pub prefix: String,
+    /// `-subrprefix P`: prepended to the runtime calls.
+    pub subr_prefix: String,
+}
+
+/// A construct the object back end cannot generate code for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub routine: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.routine {
+            Some(r) => write!(f, "routine `{r}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Reports every construct of `v` the object back end cannot generate client code for.
+pub fn check(v: &Validated) -> Result<(), Vec<Unsupported>> {
+    let errors = user::unsupported(v);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The client stubs of `v` as an ELF relocatable object.
+pub fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Vec<Unsupported>> {
+    check(v)?;
+    user::user_object(v, opts).map_err(|message| {
+        vec![Unsupported {
+            routine: None,
+            message,
+        }]
+    })
+}

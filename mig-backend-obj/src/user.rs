@@ -1,0 +1,859 @@
+//! The client stubs as machine code: one Cranelift function per routine that builds the
+//! request with straight-line stores, calls `mach_msg`, checks the reply and copies the
+//! results out, as the C back end's stub does.
+
+use std::collections::BTreeMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{default_libcall_names, Linkage, Module as _};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use mig_ir::shape::DataShape;
+use mig_ir::{ArgumentKind, Routine, Validated};
+
+use crate::abi::{self, Pass};
+use crate::model::{messages, Datum, Message};
+use crate::{Options, Unsupported};
+
+const I8: types::Type = types::I8;
+const I16: types::Type = types::I16;
+const I32: types::Type = types::I32;
+const I64: types::Type = types::I64;
+
+/// Constructs the client side cannot generate yet.
+pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
+    let mut out = Vec::new();
+    let m = v.module();
+    if v.target().name != "x86_64-gnu" {
+        out.push(Unsupported {
+            routine: None,
+            message: format!(
+                "the object back end generates x86_64 code only; target `{}` is not supported \
+                 (use the C back end)",
+                v.target().name
+            ),
+        });
+        return out;
+    }
+    if m.subsystem.kernel_user {
+        out.push(Unsupported {
+            routine: None,
+            message: "KernelUser subsystems are not supported by the object back end".into(),
+        });
+    }
+    for (i, r) in m.routines.iter().enumerate() {
+        let mut bad = |message: String| {
+            out.push(Unsupported {
+                routine: Some(r.name.clone()),
+                message,
+            })
+        };
+        if r.msg_option
+            .as_deref()
+            .is_some_and(|o| o.parse::<u32>().is_err())
+            || r.wait_time
+                .as_deref()
+                .is_some_and(|o| o.parse::<u32>().is_err())
+        {
+            bad(
+                "symbolic msgoption/waittime values are not supported by the object back end"
+                    .into(),
+            );
+        }
+        for (k, _) in r.arguments.iter().enumerate() {
+            if abi::visible_to_user(m, &r.arguments[k], r) {
+                if let Err(e) = abi::user_pass(m, r, k) {
+                    bad(e);
+                }
+            }
+        }
+        let (req, rep) = messages(v, i);
+        for d in req
+            .data
+            .iter()
+            .chain(rep.iter().flat_map(|m| m.data.iter()))
+        {
+            if d.variable() {
+                let name = d.arg.map(|a| r.arguments[a].name.as_str()).unwrap_or("?");
+                bad(format!(
+                    "argument `{name}` has a variable inline size ({:?}), which the object back \
+                     end does not generate yet",
+                    d.shape
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The runtime functions a stub file may call.
+struct Runtime {
+    mach_msg: cranelift_module::FuncId,
+    get_reply: Option<cranelift_module::FuncId>,
+    dealloc_reply: Option<cranelift_module::FuncId>,
+    put_reply: Option<cranelift_module::FuncId>,
+    strncpy: Option<cranelift_module::FuncId>,
+}
+
+/// Which optional runtime functions the stubs of `v` call.
+struct Uses {
+    reply_port: bool,
+    strncpy: bool,
+}
+
+fn runtime_uses(v: &Validated) -> Uses {
+    let mut u = Uses {
+        reply_port: false,
+        strncpy: false,
+    };
+    for (i, r) in v.module().routines.iter().enumerate() {
+        let reply_arg = r
+            .arguments
+            .iter()
+            .any(|a| matches!(a.kind, ArgumentKind::ReplyPort | ArgumentKind::UReplyPort));
+        u.reply_port |= !reply_arg && !r.is_simple();
+        let (req, rep) = messages(v, i);
+        u.strncpy |= req
+            .data
+            .iter()
+            .chain(rep.iter().flat_map(|m| m.data.iter()))
+            .any(|d| matches!(d.shape, DataShape::FixedString { .. }));
+    }
+    u
+}
+
+fn sig(params: &[types::Type], ret: Option<types::Type>) -> Signature {
+    let mut s = Signature::new(CallConv::SystemV);
+    s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    s.returns.extend(ret.map(AbiParam::new));
+    s
+}
+
+pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, String> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, val: &str| {
+        f.set(k, val)
+            .map_err(|e| format!("cranelift setting {k}: {e}"))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "true")?;
+    let isa = cranelift_codegen::isa::lookup_by_name("x86_64-unknown-linux-gnu")
+        .map_err(|e| e.to_string())?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())?;
+    let name = format!("{}User.o", v.module().subsystem.name);
+    let builder =
+        ObjectBuilder::new(isa, name, default_libcall_names()).map_err(|e| e.to_string())?;
+    let mut module = ObjectModule::new(builder);
+    let p = &opts.subr_prefix;
+    // Only the runtime functions some stub calls are referenced (as in gcc's object).
+    let uses = runtime_uses(v);
+    let mut import = |n: &str, used: bool, s: Signature| -> Result<Option<_>, String> {
+        if !used {
+            return Ok(None);
+        }
+        module
+            .declare_function(&format!("{p}{n}"), Linkage::Import, &s)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    };
+    let rt = Runtime {
+        mach_msg: import(
+            "mach_msg",
+            true,
+            sig(&[I64, I32, I32, I32, I32, I32, I32], Some(I32)),
+        )?
+        .ok_or("mach_msg")?,
+        get_reply: import("mig_get_reply_port", uses.reply_port, sig(&[], Some(I32)))?,
+        dealloc_reply: import("mig_dealloc_reply_port", uses.reply_port, sig(&[I32], None))?,
+        put_reply: import("mig_put_reply_port", uses.reply_port, sig(&[I32], None))?,
+        strncpy: import(
+            "mig_strncpy",
+            uses.strncpy,
+            sig(&[I64, I64, I64], Some(I64)),
+        )?,
+    };
+    let mut ctx = Context::new();
+    let mut fctx = FunctionBuilderContext::new();
+    for (i, r) in v.module().routines.iter().enumerate() {
+        let params = user_params(v, r)?;
+        let mut s = Signature::new(CallConv::SystemV);
+        for (_, pass) in &params {
+            match pass {
+                Pass::Int(1) => s.params.push(AbiParam::new(I8)),
+                Pass::Int(2) => s.params.push(AbiParam::new(I16)),
+                Pass::Int(4) => s.params.push(AbiParam::new(I32)),
+                Pass::Int(_) | Pass::Ptr => s.params.push(AbiParam::new(I64)),
+                Pass::Pair => {
+                    s.params.push(AbiParam::new(I64));
+                    s.params.push(AbiParam::new(I64));
+                }
+            }
+        }
+        s.returns.push(AbiParam::new(I32));
+        let fname = format!("{}{}{}", opts.prefix, r.user_prefix, r.name);
+        let id = module
+            .declare_function(&fname, Linkage::Export, &s)
+            .map_err(|e| e.to_string())?;
+        ctx.func.signature = s;
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let refs = Refs {
+                mach_msg: module.declare_func_in_func(rt.mach_msg, b.func),
+                get_reply: rt.get_reply.map(|f| module.declare_func_in_func(f, b.func)),
+                dealloc_reply: rt
+                    .dealloc_reply
+                    .map(|f| module.declare_func_in_func(f, b.func)),
+                put_reply: rt.put_reply.map(|f| module.declare_func_in_func(f, b.func)),
+                strncpy: rt.strncpy.map(|f| module.declare_func_in_func(f, b.func)),
+            };
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let vals = b.block_params(entry).to_vec();
+            let mut args = BTreeMap::new();
+            let mut k = 0;
+            for (ai, pass) in &params {
+                let n = if *pass == Pass::Pair { 2 } else { 1 };
+                args.insert(*ai, vals[k..k + n].to_vec());
+                k += n;
+            }
+            let (req, rep) = messages(v, i);
+            let mut st = Stub {
+                v,
+                r,
+                b,
+                refs,
+                args,
+                buf: Value::from_u32(0),
+            };
+            st.body(&req, rep.as_ref());
+            st.b.finalize(module.target_config());
+        }
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| format!("routine `{}`: {e:?}", r.name))?;
+        module.clear_context(&mut ctx);
+    }
+    module.finish().emit().map_err(|e| e.to_string())
+}
+
+/// The visible parameters in prototype order, with how each is passed.
+fn user_params(v: &Validated, r: &Routine) -> Result<Vec<(usize, Pass)>, String> {
+    let m = v.module();
+    abi::prototype_order(r)
+        .into_iter()
+        .filter(|&i| abi::visible_to_user(m, &r.arguments[i], r))
+        .map(|i| abi::user_pass(m, r, i).map(|p| (i, p)))
+        .collect()
+}
+
+/// Runtime functions in the current function (`None` when no stub of the file calls one).
+struct Refs {
+    mach_msg: FuncRef,
+    get_reply: Option<FuncRef>,
+    dealloc_reply: Option<FuncRef>,
+    put_reply: Option<FuncRef>,
+    strncpy: Option<FuncRef>,
+}
+
+struct Stub<'a, 'b> {
+    v: &'a Validated,
+    r: &'a Routine,
+    b: FunctionBuilder<'b>,
+    refs: Refs,
+    /// Parameter values per argument index.
+    args: BTreeMap<usize, Vec<Value>>,
+    /// The message buffer's address.
+    buf: Value,
+}
+
+fn mf() -> MemFlagsData {
+    MemFlagsData::new()
+}
+
+fn int_type(bytes: u32) -> types::Type {
+    match bytes {
+        1 => I8,
+        2 => I16,
+        4 => I32,
+        _ => I64,
+    }
+}
+
+impl Stub<'_, '_> {
+    fn store(&mut self, _ty: types::Type, val: Value, off: u32) {
+        let buf = self.buf;
+        self.b.ins().store(mf(), val, buf, off as i32);
+    }
+    fn store_const(&mut self, ty: types::Type, val: i64, off: u32) {
+        let c = self.b.ins().iconst(ty, val);
+        self.store(ty, c, off);
+    }
+    fn load(&mut self, ty: types::Type, off: u32) -> Value {
+        let buf = self.buf;
+        self.b.ins().load(ty, mf(), buf, off as i32)
+    }
+    fn arg(&self, i: usize) -> Value {
+        self.args[&i][0]
+    }
+    /// Copies `n` bytes between two addresses with straight-line loads and stores.
+    fn copy(&mut self, dst: Value, doff: i32, src: Value, soff: i32, n: u32) {
+        let mut at = 0u32;
+        for (w, ty) in [(8u32, I64), (4, I32), (2, I16), (1, I8)] {
+            while n - at >= w {
+                let x = self.b.ins().load(ty, mf(), src, soff + at as i32);
+                self.b.ins().store(mf(), x, dst, doff + at as i32);
+                at += w;
+            }
+        }
+    }
+    /// Returns `code` when `cond` is nonzero.
+    fn return_if(&mut self, cond: Value, code: i32) {
+        let fail = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, fail, &[], ok, &[]);
+        self.b.switch_to_block(fail);
+        self.b.seal_block(fail);
+        let c = self.b.ins().iconst(I32, code as i64);
+        self.b.ins().return_(&[c]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+    }
+    /// `MACH_MSG_TYPE_PORT_ANY(x)` for a 32-bit value.
+    fn port_any(&mut self, x: Value) -> Value {
+        let t = self.v.target();
+        let lo = t.msg_type_value("MACH_MSG_TYPE_MOVE_RECEIVE").unwrap_or(16) as i64;
+        let hi = t
+            .msg_type_value("MACH_MSG_TYPE_MAKE_SEND_ONCE")
+            .unwrap_or(21) as i64;
+        let d = self.b.ins().iadd_imm_s(x, -lo);
+        self.b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, d, hi - lo)
+    }
+
+    fn body(&mut self, req: &Message<'_>, rep: Option<&Message<'_>>) {
+        let size = req.max_size.max(rep.map(|m| m.max_size).unwrap_or(0));
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size.next_multiple_of(8),
+            3,
+        ));
+        self.buf = self.b.ins().stack_addr(I64, slot, 0);
+        let r = self.r;
+        // Complexity decided at run time by polymorphic rights: 0 while simple.
+        let mut complex_bits = self.b.ins().iconst(I32, 0);
+        for d in &req.data {
+            let Some(ai) = d.arg else { continue };
+            let dealloc = self.dealloc_always(ai);
+            let (w0, w1) = d.words(d.sent_name(), dealloc);
+            self.store_const(I32, w0 as i64, d.desc_offset);
+            self.store_const(I32, w1 as i64, d.desc_offset + 4);
+            if let Some(p) = d.poly {
+                let poly = self.arg(p);
+                let any = self.port_any(poly);
+                let bit = self.b.ins().iconst(I32, abi::MACH_MSGH_BITS_COMPLEX as i64);
+                let zero = self.b.ins().iconst(I32, 0);
+                let add = self.b.ins().select(any, bit, zero);
+                complex_bits = self.b.ins().bor(complex_bits, add);
+                let byte = self.b.ins().ireduce(I8, poly);
+                self.store(I8, byte, d.desc_offset);
+            }
+            if let Some(dl) = r.arguments[ai].dealloc_arg {
+                let flag = self.arg(dl);
+                let one = self.b.ins().band_imm_u(flag, 1);
+                let bit = self.b.ins().ishl_imm_u(one, 31);
+                let w = self.load(I32, d.desc_offset);
+                let w = self.b.ins().bor(w, bit);
+                self.store(I32, w, d.desc_offset);
+            }
+            self.send_datum(d, ai);
+        }
+        // Header.
+        let m = self.v.module();
+        let disposition = |s: &mut Self, i: usize| -> Value {
+            let a = &r.arguments[i];
+            match a.poly.filter(|_| m.ty(a.ty).name_in.is_polymorphic()) {
+                Some(p) => s.arg(p),
+                None => s.b.ins().iconst(I32, m.ty(a.ty).name_in.value as i64),
+            }
+        };
+        let request = match r.request_port() {
+            Some(i) => disposition(self, i),
+            None => self.b.ins().iconst(I32, 0),
+        };
+        let reply_arg = r
+            .arguments
+            .iter()
+            .position(|a| matches!(a.kind, ArgumentKind::ReplyPort | ArgumentKind::UReplyPort));
+        let reply_disp = match reply_arg {
+            Some(i) => disposition(self, i),
+            None if r.is_simple() => self.b.ins().iconst(I32, 0),
+            None => {
+                let v = self
+                    .v
+                    .target()
+                    .msg_type_value("MACH_MSG_TYPE_MAKE_SEND_ONCE")
+                    .unwrap_or(21);
+                self.b.ins().iconst(I32, v as i64)
+            }
+        };
+        let local = self.b.ins().ishl_imm_u(reply_disp, 8);
+        let mut bits = self.b.ins().bor(request, local);
+        if req.always_complex() {
+            bits = self
+                .b
+                .ins()
+                .bor_imm_u(bits, abi::MACH_MSGH_BITS_COMPLEX as i64);
+        }
+        if req.runtime_complex() {
+            bits = self.b.ins().bor(bits, complex_bits);
+        }
+        let own_reply = reply_arg.is_none() && !r.is_simple();
+        self.store(I32, bits, 0);
+        let remote = match r.request_port() {
+            Some(i) => self.arg(i),
+            None => self.b.ins().iconst(I32, 0),
+        };
+        let remote = self.b.ins().uextend(I64, remote);
+        self.store(I64, remote, 8);
+        let reply_port = match reply_arg {
+            Some(i) => self.arg(i),
+            None if own_reply => {
+                let call = self
+                    .b
+                    .ins()
+                    .call(self.refs.get_reply.expect("declared by runtime_uses"), &[]);
+                self.b.inst_results(call)[0]
+            }
+            None => self.b.ins().iconst(I32, 0),
+        };
+        let rp = self.b.ins().uextend(I64, reply_port);
+        self.store(I64, rp, 16);
+        self.store_const(I32, 0, 24);
+        self.store_const(I32, r.msgh_id as i64, 28);
+        self.store_const(I32, req.fixed_size as i64, 4);
+        // mach_msg
+        let mut option = abi::MACH_SEND_MSG;
+        if rep.is_some() {
+            option |= abi::MACH_RCV_MSG;
+        }
+        let mut option = self.b.ins().iconst(I32, option as i64);
+        let opt_arg = r
+            .arguments
+            .iter()
+            .position(|a| a.kind == ArgumentKind::MsgOption);
+        match (
+            opt_arg,
+            r.msg_option.as_deref().and_then(|o| o.parse::<u32>().ok()),
+        ) {
+            (Some(i), _) => option = self.b.ins().bor(option, self.args[&i][0]),
+            (None, Some(n)) => option = self.b.ins().bor_imm_u(option, n as i64),
+            _ => {}
+        }
+        let wait_arg = r
+            .arguments
+            .iter()
+            .position(|a| a.kind == ArgumentKind::WaitTime);
+        let wait_const = r.wait_time.as_deref().and_then(|w| w.parse::<u32>().ok());
+        let timeout = match (wait_arg, wait_const) {
+            (Some(i), _) => Some(self.arg(i)),
+            (None, Some(n)) => Some(self.b.ins().iconst(I32, n as i64)),
+            _ => None,
+        };
+        let timeout = match timeout {
+            Some(t) => {
+                let bit = if rep.is_some() {
+                    abi::MACH_RCV_TIMEOUT
+                } else {
+                    abi::MACH_SEND_TIMEOUT
+                };
+                option = self.b.ins().bor_imm_u(option, bit as i64);
+                t
+            }
+            None => self.b.ins().iconst(I32, 0),
+        };
+        let send_size = self.b.ins().iconst(I32, req.fixed_size as i64);
+        let zero = self.b.ins().iconst(I32, 0);
+        let buf = self.buf;
+        let Some(rep) = rep else {
+            let call = self.b.ins().call(
+                self.refs.mach_msg,
+                &[buf, option, send_size, zero, zero, timeout, zero],
+            );
+            let res = self.b.inst_results(call)[0];
+            self.b.ins().return_(&[res]);
+            return;
+        };
+        let rcv_size = self.b.ins().iconst(I32, rep.max_size as i64);
+        let rcv_name = self.load(I32, 16);
+        let call = self.b.ins().call(
+            self.refs.mach_msg,
+            &[buf, option, send_size, rcv_size, rcv_name, timeout, zero],
+        );
+        let res = self.b.inst_results(call)[0];
+        let failed = self.b.create_block();
+        let sent = self.b.create_block();
+        self.b.ins().brif(res, failed, &[], sent, &[]);
+        self.b.switch_to_block(failed);
+        self.b.seal_block(failed);
+        if own_reply {
+            let p = self.load(I32, 16);
+            self.b.ins().call(
+                self.refs.dealloc_reply.expect("declared by runtime_uses"),
+                &[p],
+            );
+        }
+        self.b.ins().return_(&[res]);
+        self.b.switch_to_block(sent);
+        self.b.seal_block(sent);
+        if own_reply {
+            let p = self.load(I32, 16);
+            self.b
+                .ins()
+                .call(self.refs.put_reply.expect("declared by runtime_uses"), &[p]);
+        }
+        self.receive(rep, own_reply);
+    }
+
+    fn dealloc_always(&self, ai: usize) -> bool {
+        let a = &self.r.arguments[ai];
+        match a.dealloc {
+            mig_ir::Dealloc::Always => true,
+            mig_ir::Dealloc::Never | mig_ir::Dealloc::Variable => false,
+            mig_ir::Dealloc::Default => self.v.module().ty(a.ty).dealloc == mig_ir::Dealloc::Always,
+        }
+    }
+
+    /// The value of a scalar argument (dereferenced when passed by pointer), `bytes` wide.
+    fn scalar(&mut self, ai: usize, bytes: u32) -> Value {
+        let a = &self.r.arguments[ai];
+        let m = self.v.module();
+        let by_pointer = (a.kind == ArgumentKind::InOut)
+            || (a.kind == ArgumentKind::Count
+                && a.parent
+                    .is_some_and(|p| self.r.arguments[p].kind != ArgumentKind::In));
+        let ty = int_type(bytes);
+        if by_pointer {
+            let p = self.arg(ai);
+            return self.b.ins().load(ty, mf(), p, 0);
+        }
+        let x = self.arg(ai);
+        let have = self.b.func.dfg.value_type(x);
+        let _ = m;
+        if have.bytes() > ty.bytes() {
+            self.b.ins().ireduce(ty, x)
+        } else if have.bytes() < ty.bytes() {
+            self.b.ins().uextend(ty, x)
+        } else {
+            x
+        }
+    }
+
+    fn send_datum(&mut self, d: &Datum<'_>, ai: usize) {
+        let off = d.data_offset;
+        let a = &self.r.arguments[ai];
+        match d.shape {
+            DataShape::RetCode => {}
+            DataShape::Port => {
+                let x = self.arg(ai);
+                let x = if a.kind == ArgumentKind::InOut {
+                    self.b.ins().load(I32, mf(), x, 0)
+                } else {
+                    x
+                };
+                let x = self.b.ins().uextend(I64, x);
+                self.store(I64, x, off);
+            }
+            DataShape::Value => {
+                let bytes = d
+                    .data_max
+                    .min(abi::value_size(self.v.module().ty(a.ty)).max(1));
+                let pass = abi::user_pass(self.v.module(), self.r, ai).unwrap_or(Pass::Ptr);
+                match pass {
+                    Pass::Pair => {
+                        let (lo, hi) = (self.args[&ai][0], self.args[&ai][1]);
+                        self.store(I64, lo, off);
+                        self.store(I64, hi, off + 8);
+                    }
+                    Pass::Ptr if bytes > 8 => {
+                        let p = self.arg(ai);
+                        let buf = self.buf;
+                        self.copy(buf, off as i32, p, 0, bytes);
+                    }
+                    _ if matches!(bytes, 1 | 2 | 4 | 8) => {
+                        let mut x = self.scalar(ai, bytes);
+                        if a.kind == ArgumentKind::Count {
+                            x = self.clamp_count(ai, x);
+                        }
+                        self.store(int_type(bytes), x, off);
+                    }
+                    _ => {
+                        // A structure of 3, 5, 6 or 7 bytes in one register.
+                        let x = self.arg(ai);
+                        let tmp = self.b.create_sized_stack_slot(StackSlotData::new(
+                            StackSlotKind::ExplicitSlot,
+                            8,
+                            3,
+                        ));
+                        let t = self.b.ins().stack_addr(I64, tmp, 0);
+                        self.b.ins().store(mf(), x, t, 0);
+                        let buf = self.buf;
+                        self.copy(buf, off as i32, t, 0, bytes);
+                    }
+                }
+            }
+            DataShape::FixedString { max } => {
+                let src = self.arg(ai);
+                let dst = self.b.ins().iadd_imm_s(self.buf, off as i64);
+                let n = self.b.ins().iconst(I64, max as i64);
+                self.b.ins().call(
+                    self.refs.strncpy.expect("declared by runtime_uses"),
+                    &[dst, src, n],
+                );
+            }
+            DataShape::FixedArray { bytes, .. } => {
+                let src = self.arg(ai);
+                let buf = self.buf;
+                self.copy(buf, off as i32, src, 0, bytes);
+            }
+            DataShape::PortArray { n } => {
+                let src = self.arg(ai);
+                for k in 0..n {
+                    let x = self.b.ins().load(I32, mf(), src, (4 * k) as i32);
+                    let x = self.b.ins().uextend(I64, x);
+                    self.store(I64, x, off + 8 * k);
+                }
+            }
+            DataShape::Ool => {
+                let p = self.arg(ai);
+                self.store(I64, p, off);
+                if let Some(c) = a.count {
+                    let cnt = self.scalar(c, 4);
+                    let ratio = d.ratio();
+                    let n = if ratio == 1 {
+                        cnt
+                    } else {
+                        self.b.ins().imul_imm_u(cnt, ratio as i64)
+                    };
+                    self.store(I32, n, d.desc_offset + 4);
+                }
+            }
+            DataShape::VarArray { .. }
+            | DataShape::VarString { .. }
+            | DataShape::Dynamic { .. } => {
+                unreachable!("refused by check()")
+            }
+        }
+    }
+
+    /// A `CountInOut` count sent in the request: at most the array's inline maximum.
+    fn clamp_count(&mut self, ai: usize, x: Value) -> Value {
+        let m = self.v.module();
+        let Some(p) = self.r.arguments[ai].parent else {
+            return x;
+        };
+        let pt = m.ty(self.r.arguments[p].ty);
+        match (pt.count, pt.storage) {
+            (mig_ir::Count::Variable { max: Some(max) }, mig_ir::Storage::Inline) => {
+                let c = self.b.ins().iconst(I32, max as i64);
+                let lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x, c);
+                self.b.ins().select(lt, x, c)
+            }
+            _ => x,
+        }
+    }
+
+    fn receive(&mut self, rep: &Message<'_>, own_reply: bool) {
+        let r = self.r;
+        let reply_id = r.reply_msgh_id.unwrap_or(r.msgh_id + 100);
+        let id = self.load(I32, 28);
+        let bad = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, id, reply_id as i64);
+        let mismatch = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.ins().brif(bad, mismatch, &[], ok, &[]);
+        self.b.switch_to_block(mismatch);
+        self.b.seal_block(mismatch);
+        let died = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, id, abi::MACH_NOTIFY_SEND_ONCE as i64);
+        self.return_if(died, abi::MIG_SERVER_DIED);
+        if own_reply {
+            let p = self.load(I32, 16);
+            self.b.ins().call(
+                self.refs.dealloc_reply.expect("declared by runtime_uses"),
+                &[p],
+            );
+        }
+        let c = self.b.ins().iconst(I32, abi::MIG_REPLY_MISMATCH as i64);
+        self.b.ins().return_(&[c]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+
+        let rc = &rep.data[0];
+        let rc_off = rc.data_offset;
+        let msgh_size = self.load(I32, 4);
+        let bits = self.load(I32, 0);
+        let complex = self
+            .b
+            .ins()
+            .band_imm_u(bits, abi::MACH_MSGH_BITS_COMPLEX as i64);
+        let simple = self.b.ins().icmp_imm_u(IntCC::Equal, complex, 0);
+        let fixed = rep.fixed_size as i64;
+        if rep.data.len() == 1 {
+            let c1 = self.b.ins().icmp_imm_u(IntCC::NotEqual, simple, 1);
+            let c2 = self.b.ins().icmp_imm_u(IntCC::NotEqual, msgh_size, fixed);
+            let c = self.b.ins().bor(c1, c2);
+            self.return_if(c, abi::MIG_TYPE_ERROR);
+        } else {
+            let mut first = self.b.ins().icmp_imm_u(IntCC::NotEqual, msgh_size, fixed);
+            if rep.always_complex() {
+                first = self.b.ins().bor(first, simple);
+            } else if !rep.maybe_complex() {
+                let not_simple = self.b.ins().icmp_imm_u(IntCC::Equal, simple, 0);
+                first = self.b.ins().bor(first, not_simple);
+            }
+            let header_only = (rc_off + 8) as i64;
+            let s1 = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::NotEqual, msgh_size, header_only);
+            let s2 = self.b.ins().icmp_imm_u(IntCC::Equal, simple, 0);
+            let retcode = self.load(I32, rc_off);
+            let s3 = self.b.ins().icmp_imm_u(IntCC::Equal, retcode, 0);
+            let second = self.b.ins().bor(s1, s2);
+            let second = self.b.ins().bor(second, s3);
+            let c = self.b.ins().band(first, second);
+            self.return_if(c, abi::MIG_TYPE_ERROR);
+        }
+        // RetCode descriptor.
+        let (w0, w1) = rc.words(rc.received_name(), false);
+        self.check_words(rc.desc_offset, w0, w1);
+        let retcode = self.load(I32, rc_off);
+        if rep.data.len() == 1 {
+            self.b.ins().return_(&[retcode]);
+            return;
+        }
+        let failed = self.b.create_block();
+        let go = self.b.create_block();
+        self.b.ins().brif(retcode, failed, &[], go, &[]);
+        self.b.switch_to_block(failed);
+        self.b.seal_block(failed);
+        self.b.ins().return_(&[retcode]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        for d in rep.data.iter().skip(1) {
+            self.type_check(d);
+            self.copy_out(d);
+        }
+        let z = self.b.ins().iconst(I32, 0);
+        self.b.ins().return_(&[z]);
+    }
+
+    /// Returns `MIG_TYPE_ERROR` unless the descriptor at `off` is exactly `(w0, w1)`.
+    fn check_words(&mut self, off: u32, w0: u32, w1: u32) {
+        let x = self.load(I64, off);
+        let want = ((w1 as u64) << 32 | w0 as u64) as i64;
+        let c = self.b.ins().icmp_imm_u(IntCC::NotEqual, x, want);
+        self.return_if(c, abi::MIG_TYPE_ERROR);
+    }
+
+    fn type_check(&mut self, d: &Datum<'_>) {
+        let fixed = !d.variable() && d.shape != DataShape::Ool;
+        if !d.long && fixed && !d.recv_poly {
+            let (w0, w1) = d.words(d.received_name(), false);
+            self.check_words(d.desc_offset, w0, w1);
+            return;
+        }
+        let w = self.load(I32, d.desc_offset);
+        // inline, longform, name and size fields of the first word.
+        let mut mask: u32 = (1 << 29) | (1 << 30) | (0xffff << 8);
+        let mut want: u32 =
+            ((d.inline as u32) << 29) | ((d.long as u32) << 30) | ((d.size_bits & 0xffff) << 8);
+        if !d.recv_poly {
+            mask |= 0xff;
+            want |= d.received_name() & 0xff;
+        }
+        let got = self.b.ins().band_imm_u(w, mask as i64);
+        let mut c = self.b.ins().icmp_imm_u(IntCC::NotEqual, got, want as i64);
+        if fixed {
+            let n = self.load(I32, d.desc_offset + 4);
+            let c2 = self.b.ins().icmp_imm_u(IntCC::NotEqual, n, d.number as i64);
+            c = self.b.ins().bor(c, c2);
+        }
+        self.return_if(c, abi::MIG_TYPE_ERROR);
+    }
+
+    fn copy_out(&mut self, d: &Datum<'_>) {
+        let Some(ai) = d.arg else { return };
+        let a = &self.r.arguments[ai];
+        let off = d.data_offset;
+        if let (Some(p), true) = (a.poly, d.recv_poly) {
+            let w = self.load(I32, d.desc_offset);
+            let name = self.b.ins().band_imm_u(w, 0xff);
+            let dst = self.arg(p);
+            self.b.ins().store(mf(), name, dst, 0);
+        }
+        let dest = self.arg(ai);
+        match d.shape {
+            DataShape::Port => {
+                let x = self.load(I32, off);
+                self.b.ins().store(mf(), x, dest, 0);
+            }
+            DataShape::Value => {
+                let bytes = abi::value_size(self.v.module().ty(a.ty))
+                    .max(1)
+                    .min(d.data_max);
+                let buf = self.buf;
+                self.copy(dest, 0, buf, off as i32, bytes);
+            }
+            DataShape::FixedString { max } => {
+                let src = self.b.ins().iadd_imm_s(self.buf, off as i64);
+                let n = self.b.ins().iconst(I64, max as i64);
+                self.b.ins().call(
+                    self.refs.strncpy.expect("declared by runtime_uses"),
+                    &[dest, src, n],
+                );
+            }
+            DataShape::FixedArray { bytes, .. } => {
+                let buf = self.buf;
+                self.copy(dest, 0, buf, off as i32, bytes);
+            }
+            DataShape::PortArray { n } => {
+                for k in 0..n {
+                    let x = self.load(I32, off + 8 * k);
+                    self.b.ins().store(mf(), x, dest, (4 * k) as i32);
+                }
+            }
+            DataShape::Ool => {
+                let p = self.load(I64, off);
+                self.b.ins().store(mf(), p, dest, 0);
+                if let Some(c) = a.count {
+                    let n = self.load(I32, d.desc_offset + 4);
+                    let ratio = d.ratio();
+                    let n = if ratio == 1 {
+                        n
+                    } else {
+                        self.b.ins().udiv_imm_u(n, ratio as i64)
+                    };
+                    let cp = self.arg(c);
+                    self.b.ins().store(mf(), n, cp, 0);
+                }
+            }
+            _ => {}
+        }
+    }
+}
