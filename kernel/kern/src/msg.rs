@@ -37,6 +37,10 @@ pub const MACH_SEND_NO_BUFFER: u32 = 0x1000_000d;
 pub const MACH_RCV_INVALID_DATA: u32 = 0x1000_4008;
 /// `MIG_NO_REPLY`.
 const MIG_NO_REPLY: i32 = -305;
+/// `MIG_BAD_ID`.
+const MIG_BAD_ID: i32 = -303;
+/// `MIG_BAD_ARGUMENTS`.
+const MIG_BAD_ARGUMENTS: i32 = -304;
 
 /// Largest message the kernel copies in.
 pub const MAX_MSG: u32 = 1 << 20;
@@ -415,6 +419,10 @@ pub fn serve(k: &mut Kernel, m: KMsg) {
         (u32::from_le_bytes(reply[4..8].try_into().unwrap_or([0; 4])) as usize).min(reply.len());
     let code = i32::from_le_bytes(reply[40..44].try_into().unwrap_or([0; 4]));
     let remote = u32::from_le_bytes(reply[8..12].try_into().unwrap_or([0; 4]));
+    if code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS {
+        // No routine ran: GNU Mach destroys the request, so the rights it carried go.
+        k.ipc().destroy_received_body(ks, &request, &mut ool);
+    }
     if code == MIG_NO_REPLY || remote == MACH_PORT_NULL {
         // No reply: the reply right (if any) is released.
         if remote != MACH_PORT_NULL {
