@@ -72,3 +72,45 @@ fn gnu_mig_stubs_on_gnu_mach() {
     let mig: Vec<&str> = mig.iter().map(String::as_str).collect();
     run_variant("gnu-mig", &mig);
 }
+
+/// The same program binary (GNU MIG's stubs) on Mach_R, booted by the same QEMU command with
+/// the Mach_R image that `cargo xtask build` prints: GNU Mach's lines, except the kernel
+/// version, which names the kernel.
+#[test]
+fn gnu_mig_stubs_on_mach_r() {
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
+    let mig = gnu_mig_command(&root);
+    let mig: Vec<&str> = mig.iter().map(String::as_str).collect();
+    let image = build_with_mig(&mig, &out_dir("gnu-mig-mach-r")).unwrap_or_else(|e| panic!("{e}"));
+    let kernel = conformance::suite::mach_r_kernel().unwrap_or_else(|e| panic!("{e}"));
+    let image = conformance::gnumach::BootImage { kernel, ..image };
+    let run = boot(&image, LIMIT).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !run.timed_out,
+        "Mach_R did not exit within {LIMIT:?}:\n{}",
+        run.transcript
+    );
+    assert!(
+        run.transcript.contains("Mach_R 0.1.0 booted via multiboot"),
+        "not booted by Multiboot v1:\n{}",
+        run.transcript
+    );
+    let lines = run.program_lines();
+    assert_eq!(
+        lines.len(),
+        EXPECTED.len(),
+        "program lines:\n{}",
+        run.transcript
+    );
+    for (i, (got, expected)) in lines.iter().zip(EXPECTED).enumerate() {
+        if expected.starts_with("ok host_get_kernel_version: ") {
+            assert!(
+                got.starts_with("ok host_get_kernel_version: Mach_R "),
+                "line {i}: {got}"
+            );
+        } else {
+            assert_eq!(got, expected, "line {i} differs:\n{}", run.transcript);
+        }
+    }
+    assert_eq!(run.exit_code, Some(0), "QEMU exit status after host_reboot");
+}

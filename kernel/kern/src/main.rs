@@ -319,7 +319,9 @@ fn boot_tasks(progs: &[Program]) -> ! {
                 });
             }
             match task::create(&mut k, &p.name, p.image, 0, &ports, Some(plan)) {
-                Ok(_) => {}
+                // GNU Mach's words when it resumes a bootstrap task (no newline: the
+                // task's first line follows), so transcripts cut the same way on both.
+                Ok(_) => kprint!("start {}: ", p.name),
                 Err(e) => kprintln!("[boot] {} not started: {e:?}", p.name),
             }
         }
@@ -370,6 +372,14 @@ fn kmain(bi: BootInfo) -> ! {
         Ordering::Relaxed,
     );
     kprintln!("[boot] timer: {:?} at {} Hz", source, timer::HZ);
+    servers::set_memory_size(
+        bi.regions()
+            .iter()
+            .filter(|r| r.kind == MemoryKind::Usable && r.end() <= 0x1_0000_0000)
+            .map(|r| r.end())
+            .max()
+            .unwrap_or(0),
+    );
     sched::lock().init_ipc();
     cpu::enable_interrupts();
     let progs = programs(&bi);

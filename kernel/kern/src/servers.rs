@@ -19,6 +19,31 @@ use mach_r_ipc::consts::*;
 use mach_r_ipc::{Name, Right, SpaceId};
 use mach_rt as rt;
 
+/// What `host_info` reports as `memory_size`: set at boot from the memory map.
+pub static MEMORY_SIZE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// `memory_size` as GNU Mach reports it, observed under QEMU with -m 128, 256 and 512: the end
+/// of the highest usable region below 4 GiB minus 64 KiB (RAM - 192 KiB on QEMU's map).
+pub fn set_memory_size(highest_usable_end: u64) {
+    MEMORY_SIZE.store(
+        highest_usable_end.saturating_sub(0x1_0000),
+        core::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// `HOST_BASIC_INFO`.
+const HOST_BASIC_INFO: i32 = 1;
+/// Words of `struct host_basic_info` on x86_64.
+const HOST_BASIC_INFO_COUNT: usize = 6;
+/// `CPU_TYPE_X86_64`, as GNU Mach reports it.
+const CPU_TYPE_X86_64: i32 = 21;
+/// The `cpu_subtype` GNU Mach reports under QEMU.
+const CPU_SUBTYPE: i32 = 1;
+/// `TASK_BASIC_INFO`.
+const TASK_BASIC_INFO: i32 = 1;
+/// Words of `struct task_basic_info` on x86_64.
+const TASK_BASIC_INFO_COUNT: usize = 30;
+
 /// `D_NO_SUCH_DEVICE`.
 const D_NO_SUCH_DEVICE: i32 = 2502;
 /// `KERN_INVALID_HOST`.
@@ -448,6 +473,28 @@ impl mig::mach_host::server::Server for Srv<'_> {
         crate::arch::reset::reset()
     }
 
+    fn host_info(
+        &mut self,
+        host: rt::PortName,
+        flavor: i32,
+        out: &mut [i32],
+    ) -> Result<usize, rt::Error> {
+        if !matches!(self.object(host), Some(KObject::Host | KObject::HostPriv)) {
+            return Err(rt::Error::new(KERN_INVALID_HOST));
+        }
+        if flavor != HOST_BASIC_INFO || out.len() < HOST_BASIC_INFO_COUNT {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let mem = MEMORY_SIZE.load(core::sync::atomic::Ordering::Relaxed);
+        out[0] = 1;
+        out[1] = 1;
+        out[2] = mem as i32;
+        out[3] = (mem >> 32) as i32;
+        out[4] = CPU_TYPE_X86_64;
+        out[5] = CPU_SUBTYPE;
+        Ok(HOST_BASIC_INFO_COUNT)
+    }
+
     fn host_get_kernel_version(
         &mut self,
         host: rt::PortName,
@@ -671,6 +718,30 @@ impl mig::mach::server::Server for Srv<'_> {
             rt::SendRight::from_name(rt::PortName::NULL),
             0,
         ))
+    }
+
+    fn task_info(
+        &mut self,
+        target_task: rt::PortName,
+        flavor: i32,
+        out: &mut [i32],
+    ) -> Result<usize, rt::Error> {
+        let t = self.task(target_task)?;
+        if flavor != TASK_BASIC_INFO || out.len() < TASK_BASIC_INFO_COUNT {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let size = task.vm.mapped_bytes();
+        out[..TASK_BASIC_INFO_COUNT].fill(0);
+        // Byte offsets of `struct task_basic_info` (x86_64): suspend_count 0, base_priority 4,
+        // virtual_size 8, resident_size 16.
+        out[0] = task.suspend_count as i32;
+        out[1] = i32::from(crate::sched::DEFAULT_PRIORITY);
+        out[2] = size as i32;
+        out[3] = (size >> 32) as i32;
+        out[4] = size as i32;
+        out[5] = (size >> 32) as i32;
+        Ok(TASK_BASIC_INFO_COUNT)
     }
 
     fn thread_info(

@@ -164,6 +164,11 @@ impl VmMap {
         }
     }
 
+    /// Bytes in all regions (every region is mapped when it is made).
+    pub fn mapped_bytes(&self) -> u64 {
+        self.regions.iter().map(|(s, r)| r.end - s).sum()
+    }
+
     /// The region holding `addr`, or the first one above it (`vm_region`).
     pub fn region(&self, addr: u64) -> Option<RegionInfo> {
         let hit = self
