@@ -60,6 +60,11 @@ pub fn alloc_zeroed_frame() -> Option<u64> {
     Some(f)
 }
 
+/// Free frames now (`vm_statistics`' free_count).
+pub fn free_frames() -> u64 {
+    FRAMES.lock().free_frames()
+}
+
 /// Returns a frame; a double free is a kernel bug.
 pub fn free_frame(f: u64) {
     if let Err(e) = FRAMES.lock().free(f) {

@@ -720,6 +720,59 @@ impl mig::mach::server::Server for Srv<'_> {
         ))
     }
 
+    fn vm_read(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        size: u64,
+    ) -> Result<rt::OolToken<u8>, rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let bytes = crate::vm::read(&task.vm, task.root, address, size).map_err(err)?;
+        let len = bytes.len();
+        Ok(rt::OolToken::new(self.ool.put(bytes), len))
+    }
+
+    fn vm_write(
+        &mut self,
+        target_task: rt::PortName,
+        address: u64,
+        data: rt::OolToken<u8>,
+    ) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        let (token, len) = data.into_raw();
+        let bytes = self
+            .ool
+            .get(token)
+            .map(|b| &b[..len.min(b.len())])
+            .unwrap_or(&[]);
+        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::write(&task.vm, task.root, address, bytes).map_err(err)
+    }
+
+    fn vm_copy(
+        &mut self,
+        target_task: rt::PortName,
+        source_address: u64,
+        size: u64,
+        dest_address: u64,
+    ) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::copy(&task.vm, task.root, source_address, size, dest_address).map_err(err)
+    }
+
+    fn vm_statistics(&mut self, target_task: rt::PortName) -> Result<[i32; 13], rt::Error> {
+        self.task(target_task)?;
+        // struct vm_statistics: pagesize, free_count, active_count, inactive_count,
+        // wire_count, zero_fill_count, reactivations, pageins, pageouts, faults,
+        // cow_faults, lookups, hits.
+        let mut st = [0i32; 13];
+        st[0] = mach_r_mm::PAGE_SIZE as i32;
+        st[1] = crate::mm::free_frames() as i32;
+        Ok(st)
+    }
+
     fn task_info(
         &mut self,
         target_task: rt::PortName,

@@ -3,10 +3,11 @@
 //! protection and inheritance, backed by zeroed frames mapped when the region is made.
 //!
 //! Implemented: `vm_allocate`, `vm_deallocate`, `vm_protect`, `vm_inherit`, `vm_region`,
-//! and the regions out-of-line data lands in. Copy-on-write, paging on demand and
+//! `vm_read`, `vm_write`, `vm_copy` (plain copies), and the regions out-of-line data lands in. Copy-on-write, paging on demand and
 //! `task_create`'s inheritance of memory are not implemented yet.
 
 use crate::mm::{self, Tables};
+use crate::uaccess;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use mach_r_mm::paging::{self, Flags, PageSize, USER_TOP};
@@ -248,8 +249,10 @@ pub fn allocate(
     if size == 0 {
         return Ok(addr);
     }
+    // A size that overflows when rounded to pages: KERN_INVALID_ARGUMENT (observed for
+    // `anywhere`, suite `vm`).
     let Some(len) = round_up(size) else {
-        return Err(KERN_NO_SPACE);
+        return Err(KERN_INVALID_ARGUMENT);
     };
     let start = if anywhere {
         map.find_space(len).ok_or(KERN_NO_SPACE)?
@@ -284,7 +287,11 @@ pub fn deallocate(map: &mut VmMap, root: u64, addr: u64, size: u64) -> Result<()
     if size == 0 {
         return Ok(());
     }
-    let (start, end) = page_range(addr, size)?;
+    // GNU Mach answers KERN_SUCCESS for ranges that wrap or reach the kernel's half (observed,
+    // suite `vm`): nothing of the task is there.
+    let Ok((start, end)) = page_range(addr, size) else {
+        return Ok(());
+    };
     map.remove(start, end);
     unmap_range(root, start, end);
     Ok(())
@@ -306,7 +313,14 @@ pub fn protect(
     if size == 0 {
         return Ok(());
     }
-    let (start, end) = page_range(addr, size)?;
+    // A range that wraps, reaches the kernel's half or holds no region: KERN_SUCCESS, as GNU
+    // Mach answers (observed, suite `vm`).
+    let Ok((start, end)) = page_range(addr, size) else {
+        return Ok(());
+    };
+    if !map.overlaps(start, end) {
+        return Ok(());
+    }
     if !map.covered(start, end) {
         return Err(KERN_INVALID_ADDRESS);
     }
@@ -346,7 +360,12 @@ pub fn inherit(map: &mut VmMap, addr: u64, size: u64, inheritance: u32) -> Resul
     if size == 0 {
         return Ok(());
     }
-    let (start, end) = page_range(addr, size)?;
+    let Ok((start, end)) = page_range(addr, size) else {
+        return Ok(());
+    };
+    if !map.overlaps(start, end) {
+        return Ok(());
+    }
     if !map.covered(start, end) {
         return Err(KERN_INVALID_ADDRESS);
     }
@@ -356,4 +375,84 @@ pub fn inherit(map: &mut VmMap, addr: u64, size: u64, inheritance: u32) -> Resul
         r.inherit = inheritance;
     }
     Ok(())
+}
+
+/// Checks that `[start, end)` lies in regions that all allow `need`: `KERN_INVALID_ADDRESS`
+/// for a hole (or a range outside the user half), `KERN_PROTECTION_FAILURE` otherwise.
+fn check_access(map: &VmMap, start: u64, end: u64, need: u32) -> Result<(), u32> {
+    if end > USER_TOP || start > end || !map.covered(start, end) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    if map
+        .regions
+        .range(..end)
+        .filter(|(_, r)| r.end > start)
+        .any(|(_, r)| r.prot & need != need)
+    {
+        return Err(KERN_PROTECTION_FAILURE);
+    }
+    Ok(())
+}
+
+/// `vm_read`: a copy of `[addr, addr + size)` (any alignment, as GNU Mach); the range must be
+/// mapped and readable.
+pub fn read(map: &VmMap, root: u64, addr: u64, size: u64) -> Result<Vec<u8>, u32> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let end = addr.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
+    let (start, pend) = page_range(addr, size)?;
+    check_access(map, start, pend, VM_PROT_READ)?;
+    let len = usize::try_from(end - addr).map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
+    buf.resize(len, 0);
+    if !uaccess::copy_in(root, addr, &mut buf) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    Ok(buf)
+}
+
+/// `vm_write`: `data` over `[addr, addr + len)`; address and size page-aligned
+/// (`KERN_INVALID_ARGUMENT` otherwise, as GNU Mach), the range mapped and writable.
+pub fn write(map: &VmMap, root: u64, addr: u64, data: &[u8]) -> Result<(), u32> {
+    let len = data.len() as u64;
+    if !addr.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let end = addr.checked_add(len).ok_or(KERN_INVALID_ADDRESS)?;
+    check_access(map, addr, end, VM_PROT_WRITE)?;
+    if !write_pages(root, addr, data) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    Ok(())
+}
+
+/// `vm_copy`: `[src, src + size)` to `dst`; all page-aligned, the source readable, the
+/// destination writable.
+pub fn copy(map: &VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result<(), u32> {
+    if !src.is_multiple_of(PAGE_SIZE)
+        || !size.is_multiple_of(PAGE_SIZE)
+        || !dst.is_multiple_of(PAGE_SIZE)
+    {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    if size == 0 {
+        return Ok(());
+    }
+    let send = src.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
+    let dend = dst.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
+    check_access(map, src, send, VM_PROT_READ)?;
+    check_access(map, dst, dend, VM_PROT_WRITE)?;
+    let data = read(map, root, src, size)?;
+    if !write_pages(root, dst, &data) {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    Ok(())
+}
+
+/// Writes `data` at `va` through the page tables (the caller checked the map's protection).
+fn write_pages(root: u64, va: u64, data: &[u8]) -> bool {
+    uaccess::copy_out(root, va, data)
 }
