@@ -63,6 +63,9 @@ pub struct UserOol<'a> {
     pub root: u64,
     /// Its regions.
     pub vm: &'a mut VmMap,
+    /// The offset in its page of every region read, in the order read (a kernel request's
+    /// regions keep them: `vm_write` refuses data that does not start on a page, as GNU Mach).
+    pub offsets: Vec<u64>,
 }
 
 impl OolReader for UserOol<'_> {
@@ -71,6 +74,7 @@ impl OolReader for UserOol<'_> {
             return None;
         }
         let mut buf = alloc::vec![0u8; len as usize];
+        self.offsets.push(addr % mach_r_mm::PAGE_SIZE);
         uaccess::copy_in(self.root, addr, &mut buf).then_some(buf)
     }
     fn deallocate(&mut self, addr: u64, len: u64) {
@@ -92,6 +96,10 @@ impl OolWriter for UserOol<'_> {
 #[derive(Debug, Default)]
 pub struct KernelOol {
     regions: Vec<Option<Vec<u8>>>,
+    /// Offset in its page of the sender's region, per token (0 for the kernel's own).
+    source: Vec<u64>,
+    /// The sender's offsets of a request's regions, in the order they are allocated.
+    pending: alloc::collections::VecDeque<u64>,
 }
 
 const TOKEN_BASE: u64 = 0x7000_0000_0000;
@@ -100,7 +108,15 @@ impl KernelOol {
     /// Keeps `data`; returns its token.
     pub fn put(&mut self, data: Vec<u8>) -> u64 {
         self.regions.push(Some(data));
+        self.source.push(0);
         TOKEN_BASE + self.regions.len() as u64
+    }
+    /// The offset in its page at which the sender's region of `token` started.
+    pub fn source_offset(&self, token: u64) -> u64 {
+        token
+            .checked_sub(TOKEN_BASE + 1)
+            .and_then(|i| self.source.get(i as usize).copied())
+            .unwrap_or(0)
     }
     /// The region of a token.
     pub fn get(&self, token: u64) -> Option<&[u8]> {
@@ -125,7 +141,14 @@ impl OolReader for KernelOol {
 
 impl OolWriter for KernelOol {
     fn allocate(&mut self, len: u64) -> Option<u64> {
-        (len <= MAX_OOL).then(|| self.put(alloc::vec![0u8; len as usize]))
+        let offset = self.pending.pop_front().unwrap_or(0);
+        (len <= MAX_OOL).then(|| {
+            let t = self.put(alloc::vec![0u8; len as usize]);
+            if let Some(s) = self.source.last_mut() {
+                *s = offset;
+            }
+            t
+        })
     }
     fn fill(&mut self, addr: u64, data: &[u8]) {
         if let Some(i) = addr.checked_sub(TOKEN_BASE + 1) {
@@ -186,8 +209,8 @@ fn send_phase(k: &mut Kernel, tid: ThreadId, task: TaskId, kmsg: Option<KMsg>) -
     let Some(args) = k.threads.get(&tid).map(|t| t.msg) else {
         return Outcome::Wait;
     };
-    let kmsg = match kmsg {
-        Some(m) => m,
+    let (kmsg, offsets) = match kmsg {
+        Some(m) => (m, Vec::new()),
         None => match copyin_user(k, task, &args) {
             Ok(m) => m,
             Err(code) => return Outcome::Return(u64::from(code)),
@@ -200,7 +223,7 @@ fn send_phase(k: &mut Kernel, tid: ThreadId, task: TaskId, kmsg: Option<KMsg>) -
             Outcome::Sent
         }
         Ok(Sent::Kernel(m)) => {
-            serve(k, m);
+            serve(k, m, offsets);
             Outcome::Sent
         }
         Err(mach_r_ipc::QueueFull(m)) => {
@@ -238,6 +261,7 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
     let mut ool = UserOol {
         root: t.root,
         vm: &mut t.vm,
+        offsets: Vec::new(),
     };
     let c = ipc.copyout_pseudo(t.space, m, &mut ool);
     let n = c.bytes.len().min(args.send_size as usize);
@@ -245,7 +269,12 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
     MACH_SEND_TIMED_OUT
 }
 
-fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KMsg, u32> {
+/// Copies a user message in; also returns the page offsets of its out-of-line regions.
+fn copyin_user(
+    k: &mut Kernel,
+    task: TaskId,
+    args: &sched::MsgArgs,
+) -> Result<(KMsg, Vec<u64>), u32> {
     // Observed on GNU Mach: a size that is not a multiple of 4 (0xffffffff included) is
     // MACH_SEND_MSG_TOO_SMALL before anything is read.
     if !args.send_size.is_multiple_of(4) || args.send_size < 32 {
@@ -264,8 +293,10 @@ fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KM
     let mut ool = UserOol {
         root: t.root,
         vm: &mut t.vm,
+        offsets: Vec::new(),
     };
-    ipc.copyin(t.space, &bytes, &mut ool)
+    let m = ipc.copyin(t.space, &bytes, &mut ool)?;
+    Ok((m, ool.offsets))
 }
 
 /// Dequeues and copies out; waits when nothing is queued.
@@ -287,6 +318,7 @@ fn receive_phase(k: &mut Kernel, tid: ThreadId, task: TaskId) -> Outcome {
             let mut ool = UserOol {
                 root: t.root,
                 vm: &mut t.vm,
+                offsets: Vec::new(),
             };
             let c = ipc.copyout(t.space, m, &mut ool);
             if uaccess::copy_out(t.root, args.msg, &c.bytes) {
@@ -409,8 +441,11 @@ pub fn process_wakeups(k: &mut Kernel) {
 
 /// Serves a message sent to a kernel object: copy-out into the kernel space, the
 /// generated server of its subsystem, the reply sent from the kernel space.
-pub fn serve(k: &mut Kernel, m: KMsg) {
-    let mut ool = KernelOol::default();
+pub fn serve(k: &mut Kernel, m: KMsg, offsets: Vec<u64>) {
+    let mut ool = KernelOol {
+        pending: offsets.into(),
+        ..KernelOol::default()
+    };
     let ks = k.ipc().kernel_space();
     let c = k.ipc().copyout(ks, m, &mut ool);
     let request = c.bytes;

@@ -741,6 +741,10 @@ impl mig::mach::server::Server for Srv<'_> {
     ) -> Result<(), rt::Error> {
         let t = self.task(target_task)?;
         let (token, len) = data.into_raw();
+        // Data that did not start on a page: KERN_INVALID_ARGUMENT (observed, suite `vm`).
+        if self.ool.source_offset(token) != 0 {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
         let bytes = self
             .ool
             .get(token)
