@@ -138,28 +138,64 @@ impl BootRun {
 /// Boots GNU Mach with `image` as its bootstrap task (QEMU, 128 MiB, TCG) and waits at most
 /// `limit` for QEMU to exit.
 pub fn boot(image: &BootImage, limit: Duration) -> Result<BootRun, String> {
-    let log = image.dir.join("console.log");
+    let run = boot_module(
+        &image.dir,
+        &image.kernel,
+        "gnumach-boot.elf",
+        &image.dir.join("console.log"),
+        &[],
+        limit,
+    )?;
+    Ok(BootRun {
+        transcript: run.raw.replace('\r', ""),
+        exit_code: run.exit_code,
+        timed_out: run.timed_out,
+        elapsed: run.elapsed,
+    })
+}
+
+/// What one QEMU boot left: the serial console as written, QEMU's exit code (`None` when
+/// killed), whether the limit killed it, and how long it ran.
+#[derive(Debug)]
+pub struct RawRun {
+    /// The serial console, unchanged.
+    pub raw: String,
+    /// QEMU's exit code.
+    pub exit_code: Option<i32>,
+    /// True when the run hit the time limit.
+    pub timed_out: bool,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+/// Boots `kernel` by GNU Mach's QEMU command (`-kernel`, `-append console=com0`, one module)
+/// with `program` (a file in `dir`) as its bootstrap task, the serial console written to
+/// `log`, `extra` QEMU arguments, and waits at most `limit` for QEMU to exit. QEMU runs in
+/// `dir`, so the module's first word (its path and argv[0]) is the bare file name and the
+/// transcript does not depend on where the build went.
+pub fn boot_module(
+    dir: &Path,
+    kernel: &Path,
+    program: &str,
+    log: &Path,
+    extra: &[&str],
+    limit: Duration,
+) -> Result<RawRun, String> {
     let log_file =
-        std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let module = format!(
+        "{program} --host-priv-port=${{host-port}} --device-master-port=${{device-port}} \
+         $(task-create) $(task-resume)"
+    );
     let started = Instant::now();
-    // The module's first word is both its path and argv[0]: run from the image folder so that
-    // it is the bare file name and the transcript does not depend on where the build went.
-    let module = "gnumach-boot.elf --host-priv-port=${host-port} \
-                  --device-master-port=${device-port} $(task-create) $(task-resume)";
     let mut child = Command::new("qemu-system-x86_64")
-        .current_dir(&image.dir)
+        .current_dir(dir)
         .args(["-m", "128", "-kernel"])
-        .arg(&image.kernel)
-        .args(["-append", "console=com0", "-initrd", module])
-        .args([
-            "-nographic",
-            "-no-reboot",
-            "-serial",
-            "stdio",
-            "-display",
-            "none",
-        ])
-        .args(["-monitor", "none"])
+        .arg(kernel)
+        .args(["-append", "console=com0", "-initrd", &module])
+        .args(["-nographic", "-no-reboot", "-serial", "stdio"])
+        .args(["-display", "none", "-monitor", "none"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(Stdio::piped())
@@ -176,11 +212,11 @@ pub fn boot(image: &BootImage, limit: Duration) -> Result<BootRun, String> {
             timed_out = true;
             break None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     };
-    let raw = std::fs::read(&log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
-    Ok(BootRun {
-        transcript: String::from_utf8_lossy(&raw).replace('\r', ""),
+    let raw = std::fs::read(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    Ok(RawRun {
+        raw: String::from_utf8_lossy(&raw).into_owned(),
         exit_code: status.and_then(|s| s.code()),
         timed_out,
         elapsed: started.elapsed(),

@@ -14,8 +14,8 @@
 //! GNU Mach printed (`conformance/suite/expected/<prog>.txt`), and the tests compare.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::gnumach::{reference_root, repo_root, shell_quote};
 
@@ -211,49 +211,20 @@ pub fn boot(
     extra: QemuArgs,
     limit: Duration,
 ) -> Result<SuiteRun, String> {
-    let log = build.dir.join(format!("{program}.console"));
-    let log_file =
-        std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-    // The module's first word is both its path and argv[0]: run from the build folder so that
-    // it is the bare file name, the same on every machine and kernel.
-    let module = format!(
-        "{program}.elf --host-priv-port=${{host-port}} --device-master-port=${{device-port}} \
-         $(task-create) $(task-resume)"
-    );
-    let started = Instant::now();
-    let mut child = Command::new("qemu-system-x86_64")
-        .current_dir(&build.dir)
-        .args(["-m", "128", "-kernel"])
-        .arg(kernel)
-        .args(["-append", "console=com0", "-initrd", &module])
-        .args(["-nographic", "-no-reboot", "-serial", "stdio"])
-        .args(["-display", "none", "-monitor", "none"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(status);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let raw = std::fs::read(&log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let run = crate::gnumach::boot_module(
+        &build.dir,
+        kernel,
+        &format!("{program}.elf"),
+        &build.dir.join(format!("{program}.console")),
+        extra,
+        limit,
+    )?;
     Ok(SuiteRun {
         program: program.to_string(),
-        raw: String::from_utf8_lossy(&raw).into_owned(),
-        exit_code: status.and_then(|s| s.code()),
-        timed_out,
-        elapsed: started.elapsed(),
+        raw: run.raw,
+        exit_code: run.exit_code,
+        timed_out: run.timed_out,
+        elapsed: run.elapsed,
     })
 }
 

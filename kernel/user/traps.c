@@ -94,7 +94,9 @@ int main(int argc, char **argv) {
     for (unsigned i = 0; i < sizeof unimplemented / sizeof unimplemented[0]; i++)
         if (raw_trap(unimplemented[i], 1, 2, 3, 4, 5, 6) != KERN_INVALID_ARGUMENT) fail("unimplemented trap did not return KERN_INVALID_ARGUMENT");
     print("unimplemented traps answer KERN_INVALID_ARGUMENT\n");
-    /* mach_msg_trap(NULL, MACH_SEND_MSG, 32, ...): the message cannot be read. */
+    /* mach_msg_trap(NULL, MACH_SEND_MSG, 32, ...): the message cannot be read; GNU Mach answers
+     * MACH_SEND_INVALID_DATA (conformance/suite/expected/hostile.txt, "send from an unmapped
+     * address"). */
     if (raw_trap(-25, 0, 1, 32, 0, 0, 0) != 0x10000002L) fail("mach_msg from address 0 did not answer MACH_SEND_INVALID_DATA");
     print("mach_msg of an unreadable message answers MACH_SEND_INVALID_DATA\n");
 

@@ -295,7 +295,7 @@ fn copyin_user(
         vm: &mut t.vm,
         offsets: Vec::new(),
     };
-    let m = ipc.copyin(t.space, &bytes, &mut ool)?;
+    let m = ipc.copyin_owned(t.space, bytes, &mut ool)?;
     Ok((m, ool.offsets))
 }
 
@@ -406,12 +406,15 @@ pub fn resume(k: &mut Kernel, id: ThreadId, r: Resume) {
 
 /// Wakes the threads the IPC core's events concern.
 pub fn process_wakeups(k: &mut Kernel) {
+    // One buffer, traded with the IPC core's, so no wake-up allocates.
+    let mut events = core::mem::take(&mut k.wake_buf);
     loop {
-        let events = k.ipc().take_wakeups();
+        k.ipc().swap_wakeups(&mut events);
         if events.is_empty() {
+            k.wake_buf = events;
             return;
         }
-        for e in events {
+        for e in events.drain(..) {
             match e {
                 Wakeup::Message { port, set } => {
                     k.wake_all(WaitKind::Receive(mach_r_ipc::Waitable::Port(port)));

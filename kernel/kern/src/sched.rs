@@ -195,6 +195,8 @@ pub struct Kernel {
     pub ipc: Option<Ipc>,
     /// The kernel's own ports (host, device master, ...), made with the IPC state.
     pub kports: Option<crate::kobj::KPorts>,
+    /// The buffer `msg::process_wakeups` trades with the IPC core's wake-up list.
+    pub wake_buf: Vec<mach_r_ipc::Wakeup>,
 }
 
 /// The kernel's state.
@@ -209,6 +211,7 @@ pub static KERNEL: IrqLock<Kernel> = IrqLock::new(Kernel {
     loaded_root: 0,
     ipc: None,
     kports: None,
+    wake_buf: Vec::new(),
 });
 
 /// Locks the kernel state.

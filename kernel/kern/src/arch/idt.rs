@@ -56,6 +56,10 @@ isr_common:
     call trap_entry
     fxrstor64 (%rsp)
     mov %rbx, %rsp
+/* trap_return: %rsp at a TrapFrame; restores every register and leaves with iretq (also the
+ * `syscall` stub's way out when it enters another thread). */
+.global trap_return
+trap_return:
     pop %r15
     pop %r14
     pop %r13

@@ -111,24 +111,8 @@ syscall_entry:
     pop %r11
     pop %rsp
     sysretq
-    /* Another thread (or a changed frame): return with iretq, every register restored. */
-1:  pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
-    iretq
+    /* Another thread (or a changed frame): every register restored, iretq. */
+1:  jmp trap_return
 
 /* enter_user_asm(frame: *const TrapFrame, fx: *const FxArea) -> u64 */
 .global enter_user_asm
