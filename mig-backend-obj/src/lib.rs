@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod abi;
+mod emit;
 mod model;
 mod user;
 

@@ -6,26 +6,19 @@ use std::collections::BTreeMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    Value,
+    types, AbiParam, FuncRef, InstBuilder, Signature, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
-use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_module::{default_libcall_names, Linkage, Module as _};
-use cranelift_object::{ObjectBuilder, ObjectModule};
+use cranelift_module::{Linkage, Module as _};
 use mig_ir::shape::DataShape;
 use mig_ir::{ArgumentKind, Routine, Validated};
 
 use crate::abi::{self, Pass};
+use crate::emit::{self, int_type, mf, sig, I16, I32, I64, I8};
 use crate::model::{messages, Datum, Message};
 use crate::{Options, Unsupported};
-
-const I8: types::Type = types::I8;
-const I16: types::Type = types::I16;
-const I32: types::Type = types::I32;
-const I64: types::Type = types::I64;
 
 /// Constructs the client side cannot generate yet.
 pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
@@ -129,29 +122,9 @@ fn runtime_uses(v: &Validated) -> Uses {
     u
 }
 
-fn sig(params: &[types::Type], ret: Option<types::Type>) -> Signature {
-    let mut s = Signature::new(CallConv::SystemV);
-    s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-    s.returns.extend(ret.map(AbiParam::new));
-    s
-}
-
 pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, String> {
-    let mut flags = settings::builder();
-    let set = |f: &mut settings::Builder, k: &str, val: &str| {
-        f.set(k, val)
-            .map_err(|e| format!("cranelift setting {k}: {e}"))
-    };
-    set(&mut flags, "opt_level", "speed")?;
-    set(&mut flags, "is_pic", "true")?;
-    let isa = cranelift_codegen::isa::lookup_by_name("x86_64-unknown-linux-gnu")
-        .map_err(|e| e.to_string())?
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| e.to_string())?;
     let name = format!("{}User.o", v.module().subsystem.name);
-    let builder =
-        ObjectBuilder::new(isa, name, default_libcall_names()).map_err(|e| e.to_string())?;
-    let mut module = ObjectModule::new(builder);
+    let mut module = emit::object_module(name)?;
     let p = &opts.subr_prefix;
     // Only the runtime functions some stub calls are referenced (as in gcc's object).
     let uses = runtime_uses(v);
@@ -276,19 +249,6 @@ struct Stub<'a, 'b> {
     buf: Value,
 }
 
-fn mf() -> MemFlagsData {
-    MemFlagsData::new()
-}
-
-fn int_type(bytes: u32) -> types::Type {
-    match bytes {
-        1 => I8,
-        2 => I16,
-        4 => I32,
-        _ => I64,
-    }
-}
-
 impl Stub<'_, '_> {
     fn store(&mut self, _ty: types::Type, val: Value, off: u32) {
         let buf = self.buf;
@@ -307,26 +267,11 @@ impl Stub<'_, '_> {
     }
     /// Copies `n` bytes between two addresses with straight-line loads and stores.
     fn copy(&mut self, dst: Value, doff: i32, src: Value, soff: i32, n: u32) {
-        let mut at = 0u32;
-        for (w, ty) in [(8u32, I64), (4, I32), (2, I16), (1, I8)] {
-            while n - at >= w {
-                let x = self.b.ins().load(ty, mf(), src, soff + at as i32);
-                self.b.ins().store(mf(), x, dst, doff + at as i32);
-                at += w;
-            }
-        }
+        emit::copy(&mut self.b, dst, doff, src, soff, n)
     }
     /// Returns `code` when `cond` is nonzero.
     fn return_if(&mut self, cond: Value, code: i32) {
-        let fail = self.b.create_block();
-        let ok = self.b.create_block();
-        self.b.ins().brif(cond, fail, &[], ok, &[]);
-        self.b.switch_to_block(fail);
-        self.b.seal_block(fail);
-        let c = self.b.ins().iconst(I32, code as i64);
-        self.b.ins().return_(&[c]);
-        self.b.switch_to_block(ok);
-        self.b.seal_block(ok);
+        emit::return_if(&mut self.b, cond, code)
     }
     /// `MACH_MSG_TYPE_PORT_ANY(x)` for a 32-bit value.
     fn port_any(&mut self, x: Value) -> Value {
