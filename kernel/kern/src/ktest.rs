@@ -12,6 +12,7 @@ use crate::mm::{self, Tables, FRAMES, SCRATCH_BASE, SCRATCH_SIZE};
 use crate::task::{self, Outcome};
 use crate::trap::{BREAKPOINTS, TICKS};
 use crate::{heap, kprintln, Program};
+use crate::{uaccess, vm};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -339,6 +340,276 @@ fn breakpoint() -> TestResult {
     )
 }
 
+/// Writes `byte` over `len` bytes at `va` of a map (through the map, faulting pages in).
+fn fill_map(map: &mut vm::VmMap, root: u64, va: u64, len: usize, byte: u8) -> TestResult {
+    uaccess::write_map(map, root, va, &alloc::vec![byte; len])
+        .map_err(|e| format!("write_map at {va:#x}: {e}"))
+}
+
+/// The first byte of `va` through a map, or `None` if the map refuses the read.
+fn byte_at(map: &vm::VmMap, root: u64, va: u64) -> Option<u8> {
+    let mut b = [0u8; 1];
+    uaccess::copy_in_map(map, root, va, &mut b).then_some(b[0])
+}
+
+fn frame_of(map: &vm::VmMap, va: u64) -> Option<u64> {
+    map.pages().find(|&(v, _)| v == va).map(|(_, f)| f)
+}
+
+/// Zero fill on demand: `vm_allocate` takes no frame, the first touch one, protection
+/// changes reach the page tables, `vm_deallocate` and the end of the space give them back.
+fn vm_zero_fill() -> TestResult {
+    let before = FRAMES.lock().free_frames();
+    let root = vm::new_space().ok_or("no frame for a PML4")?;
+    let mut map = vm::VmMap::new();
+    let a = vm::allocate(&mut map, root, 0, 64 * PAGE_SIZE, true)
+        .map_err(|e| format!("allocate: {e}"))?;
+    check(
+        FRAMES.lock().free_frames() == before - 1,
+        "vm_allocate of 64 pages took frames (only the PML4 expected)",
+    )?;
+    check(
+        byte_at(&map, root, a + 5) == Some(0),
+        "an untouched page does not read as zero",
+    )?;
+    check(
+        map.resident_bytes() == 0,
+        "a kernel read made a page resident",
+    )?;
+    vm::handle_fault(&mut map, root, a + 3 * PAGE_SIZE + 8, 0x6)
+        .map_err(|e| format!("a write fault in the region was refused: {e}"))?;
+    let t = paging::translate(&Tables, root, a + 3 * PAGE_SIZE).ok_or("faulted page not mapped")?;
+    check(
+        t.flags.contains(Flags::USER | Flags::WRITABLE) && t.flags.contains(Flags::NO_EXECUTE),
+        "faulted page not mapped user, writable, NX",
+    )?;
+    check(
+        map.resident_bytes() == PAGE_SIZE,
+        "one fault did not make one page resident",
+    )?;
+    fill_map(&mut map, root, a + 3 * PAGE_SIZE, 16, 0x5a)?;
+    check(
+        byte_at(&map, root, a + 3 * PAGE_SIZE + 15) == Some(0x5a),
+        "write lost",
+    )?;
+    vm::protect(
+        &mut map,
+        root,
+        a + 3 * PAGE_SIZE,
+        PAGE_SIZE,
+        false,
+        vm::VM_PROT_NONE,
+    )
+    .map_err(|e| format!("protect none: {e}"))?;
+    check(
+        paging::translate(&Tables, root, a + 3 * PAGE_SIZE).is_none(),
+        "a VM_PROT_NONE page is still mapped",
+    )?;
+    check(
+        vm::handle_fault(&mut map, root, a + 3 * PAGE_SIZE, 0x4)
+            == Err(vm::KERN_PROTECTION_FAILURE),
+        "a load from a VM_PROT_NONE page was satisfied",
+    )?;
+    check(
+        byte_at(&map, root, a + 3 * PAGE_SIZE).is_none(),
+        "a kernel read of a VM_PROT_NONE page succeeded",
+    )?;
+    vm::protect(
+        &mut map,
+        root,
+        a + 3 * PAGE_SIZE,
+        PAGE_SIZE,
+        false,
+        vm::VM_PROT_READ,
+    )
+    .map_err(|e| format!("protect read: {e}"))?;
+    let t =
+        paging::translate(&Tables, root, a + 3 * PAGE_SIZE).ok_or("read-only page not mapped")?;
+    check(
+        !t.flags.contains(Flags::WRITABLE),
+        "a read-only page is mapped writable",
+    )?;
+    check(
+        byte_at(&map, root, a + 3 * PAGE_SIZE + 15) == Some(0x5a),
+        "contents lost across protect",
+    )?;
+    check(
+        vm::handle_fault(&mut map, root, a + 3 * PAGE_SIZE, 0x7)
+            == Err(vm::KERN_PROTECTION_FAILURE),
+        "a store to a read-only page was satisfied",
+    )?;
+    check(
+        vm::handle_fault(&mut map, root, a + 64 * PAGE_SIZE, 0x4) == Err(vm::KERN_INVALID_ADDRESS),
+        "a fault outside every region was satisfied",
+    )?;
+    for i in 0..8 {
+        vm::handle_fault(&mut map, root, a + (10 + i) * PAGE_SIZE, 0x4)
+            .map_err(|e| format!("read fault: {e}"))?;
+    }
+    check(
+        FRAMES.lock().free_frames() < before - 9,
+        "nine resident pages took fewer than nine frames",
+    )?;
+    vm::deallocate(&mut map, root, a, 64 * PAGE_SIZE).map_err(|e| format!("deallocate: {e}"))?;
+    check(
+        map.resident_bytes() == 0,
+        "pages stay resident after vm_deallocate",
+    )?;
+    check(
+        paging::translate(&Tables, root, a + 10 * PAGE_SIZE).is_none(),
+        "a deallocated page is still mapped",
+    )?;
+    // A second region left resident goes with the space.
+    let b = vm::allocate(&mut map, root, 0, 4 * PAGE_SIZE, true)
+        .map_err(|e| format!("allocate: {e}"))?;
+    fill_map(&mut map, root, b, 4 * PAGE_SIZE as usize, 1)?;
+    vm::destroy_space(&mut map, root);
+    check(
+        FRAMES.lock().free_frames() == before,
+        "frames not all back after vm_deallocate and the end of the space",
+    )
+}
+
+/// `vm::inherit_into`: VM_INHERIT_COPY is a copy, VM_INHERIT_SHARE the same frames,
+/// VM_INHERIT_NONE absent; every frame comes back when both spaces end.
+fn vm_inherit_into() -> TestResult {
+    let before = FRAMES.lock().free_frames();
+    let proot = vm::new_space().ok_or("no frame for a PML4")?;
+    let mut parent = vm::VmMap::new();
+    let alloc2 = |m: &mut vm::VmMap| vm::allocate(m, proot, 0, 2 * PAGE_SIZE, true);
+    let copy = alloc2(&mut parent).map_err(|e| format!("allocate: {e}"))?;
+    let share = alloc2(&mut parent).map_err(|e| format!("allocate: {e}"))?;
+    let none = alloc2(&mut parent).map_err(|e| format!("allocate: {e}"))?;
+    let lazy = alloc2(&mut parent).map_err(|e| format!("allocate: {e}"))?;
+    vm::inherit(&mut parent, share, 2 * PAGE_SIZE, vm::VM_INHERIT_SHARE)
+        .map_err(|e| format!("inherit: {e}"))?;
+    vm::inherit(&mut parent, none, 2 * PAGE_SIZE, vm::VM_INHERIT_NONE)
+        .map_err(|e| format!("inherit: {e}"))?;
+    vm::protect(
+        &mut parent,
+        proot,
+        lazy,
+        2 * PAGE_SIZE,
+        false,
+        vm::VM_PROT_READ,
+    )
+    .map_err(|e| format!("protect: {e}"))?;
+    fill_map(&mut parent, proot, copy, 2 * PAGE_SIZE as usize, 0x11)?;
+    fill_map(&mut parent, proot, share, PAGE_SIZE as usize, 0x22)?;
+    fill_map(&mut parent, proot, none, PAGE_SIZE as usize, 0x33)?;
+
+    let croot = vm::new_space().ok_or("no frame for a PML4")?;
+    let mut child = vm::VmMap::new();
+    vm::inherit_into(&mut parent, proot, &mut child, croot)
+        .map_err(|e| format!("inherit_into: {e}"))?;
+
+    // COPY: same bytes, other frames, writes do not cross.
+    let r = child.region(copy).ok_or("copy region missing")?;
+    check(
+        r.start == copy && r.size == 2 * PAGE_SIZE && r.region.inherit == vm::VM_INHERIT_COPY,
+        "copy region differs",
+    )?;
+    check(
+        byte_at(&child, croot, copy + PAGE_SIZE + 7) == Some(0x11),
+        "copied bytes differ",
+    )?;
+    check(
+        frame_of(&child, copy) != frame_of(&parent, copy),
+        "a copied page shares its frame",
+    )?;
+    check(
+        paging::translate(&Tables, croot, copy).is_some(),
+        "a copied page is not mapped in the child",
+    )?;
+    fill_map(&mut child, croot, copy, 1, 0x44)?;
+    fill_map(&mut parent, proot, copy + PAGE_SIZE, 1, 0x55)?;
+    check(
+        byte_at(&parent, proot, copy) == Some(0x11),
+        "the child's write reached the parent",
+    )?;
+    check(
+        byte_at(&child, croot, copy + PAGE_SIZE) == Some(0x11),
+        "the parent's write reached the child",
+    )?;
+
+    // SHARE: same frames (two owners), writes of each seen by the other, the untouched page too.
+    let r = child.region(share).ok_or("share region missing")?;
+    check(
+        r.start == share && r.region.inherit == vm::VM_INHERIT_SHARE,
+        "share region differs",
+    )?;
+    for page in [share, share + PAGE_SIZE] {
+        let f = frame_of(&child, page).ok_or("shared page not resident in the child")?;
+        check(
+            frame_of(&parent, page) == Some(f),
+            "a shared page has another frame",
+        )?;
+        check(
+            mm::frame_owners(f) == 2,
+            "a shared frame does not have two owners",
+        )?;
+    }
+    check(
+        byte_at(&child, croot, share) == Some(0x22),
+        "shared bytes differ",
+    )?;
+    fill_map(&mut child, croot, share + PAGE_SIZE + 1, 1, 0x66)?;
+    fill_map(&mut parent, proot, share + 2, 1, 0x77)?;
+    check(
+        byte_at(&parent, proot, share + PAGE_SIZE + 1) == Some(0x66),
+        "the child's write to shared memory did not reach the parent",
+    )?;
+    check(
+        byte_at(&child, croot, share + 2) == Some(0x77),
+        "the parent's write to shared memory did not reach the child",
+    )?;
+
+    // NONE: absent.
+    check(
+        child.region(none).is_none_or(|r| r.start > none),
+        "a VM_INHERIT_NONE region reached the child",
+    )?;
+    check(
+        byte_at(&child, croot, none).is_none(),
+        "the child reads a VM_INHERIT_NONE region",
+    )?;
+
+    // An untouched COPY region stays zero fill and keeps its protection.
+    let r = child.region(lazy).ok_or("untouched region missing")?;
+    check(
+        r.start == lazy && r.region.prot == vm::VM_PROT_READ,
+        "untouched region differs",
+    )?;
+    check(
+        frame_of(&child, lazy).is_none(),
+        "an untouched page became resident in the child",
+    )?;
+    check(
+        byte_at(&child, croot, lazy) == Some(0),
+        "an untouched page does not read zero",
+    )?;
+
+    // The parent lets the shared memory go: the child keeps it.
+    let shared = frame_of(&child, share).ok_or("shared page gone")?;
+    vm::deallocate(&mut parent, proot, share, 2 * PAGE_SIZE)
+        .map_err(|e| format!("deallocate: {e}"))?;
+    check(
+        mm::frame_owners(shared) == 1,
+        "a frame keeps two owners after one let it go",
+    )?;
+    check(
+        byte_at(&child, croot, share + 2) == Some(0x77),
+        "the child lost shared memory",
+    )?;
+
+    vm::destroy_space(&mut parent, proot);
+    vm::destroy_space(&mut child, croot);
+    check(
+        FRAMES.lock().free_frames() == before,
+        "frames not all back after both spaces ended",
+    )
+}
+
 /// What a user test program is expected to do.
 struct Expect {
     name: &'static str,
@@ -556,6 +827,8 @@ const KERNEL_TESTS: &[KernelTest] = &[
     ("timer_ticks", |_| timer_ticks()),
     ("sse_across_interrupts", |_| sse_across_interrupts()),
     ("kernel_breakpoint", |_| breakpoint()),
+    ("vm_zero_fill", |_| vm_zero_fill()),
+    ("vm_inherit_into", |_| vm_inherit_into()),
 ];
 
 /// Runs every test and exits QEMU.

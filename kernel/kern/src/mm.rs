@@ -60,6 +60,11 @@ pub fn alloc_zeroed_frame() -> Option<u64> {
     Some(f)
 }
 
+/// Allocates a frame without clearing it (the caller overwrites all of it).
+pub fn alloc_frame() -> Option<u64> {
+    FRAMES.lock().alloc()
+}
+
 /// Free frames now (`vm_statistics`' free_count).
 pub fn free_frames() -> u64 {
     FRAMES.lock().free_frames()
@@ -70,6 +75,36 @@ pub fn free_frame(f: u64) {
     if let Err(e) = FRAMES.lock().free(f) {
         panic!("free_frame: {e:?}");
     }
+}
+
+/// Extra references to frames mapped in more than one place (`VM_INHERIT_SHARE`): a frame
+/// absent from the table has exactly one owner.
+static SHARED: IrqLock<alloc::collections::BTreeMap<u64, u32>> =
+    IrqLock::new(alloc::collections::BTreeMap::new());
+
+/// Adds an owner to frame `f` (a second map holding it).
+pub fn frame_ref(f: u64) {
+    *SHARED.lock().entry(f).or_insert(0) += 1;
+}
+
+/// Drops one owner of frame `f`; the last one returns it to the free list.
+pub fn frame_release(f: u64) {
+    {
+        let mut s = SHARED.lock();
+        if let Some(n) = s.get_mut(&f) {
+            *n -= 1;
+            if *n == 0 {
+                s.remove(&f);
+            }
+            return;
+        }
+    }
+    free_frame(f);
+}
+
+/// How many owners frame `f` has (1 unless shared).
+pub fn frame_owners(f: u64) -> u32 {
+    SHARED.lock().get(&f).map_or(1, |n| n + 1)
 }
 
 /// Physical address of the kernel's PML4.

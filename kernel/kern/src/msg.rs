@@ -75,7 +75,7 @@ impl OolReader for UserOol<'_> {
         }
         let mut buf = alloc::vec![0u8; len as usize];
         self.offsets.push(addr % mach_r_mm::PAGE_SIZE);
-        uaccess::copy_in(self.root, addr, &mut buf).then_some(buf)
+        uaccess::copy_in_map(self.vm, self.root, addr, &mut buf).then_some(buf)
     }
     fn deallocate(&mut self, addr: u64, len: u64) {
         let _ = vm::deallocate(self.vm, self.root, addr, len);
@@ -87,7 +87,7 @@ impl OolWriter for UserOol<'_> {
         vm::allocate(self.vm, self.root, 0, len, true).ok()
     }
     fn fill(&mut self, addr: u64, data: &[u8]) {
-        let ok = uaccess::copy_out(self.root, addr, data);
+        let ok = uaccess::copy_out_map(self.vm, self.root, addr, data);
         debug_assert!(ok, "a region the kernel just made is writable");
     }
 }
@@ -265,7 +265,7 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
     };
     let c = ipc.copyout_pseudo(t.space, m, &mut ool);
     let n = c.bytes.len().min(args.send_size as usize);
-    let _ = uaccess::copy_out(t.root, args.msg, &c.bytes[..n]);
+    let _ = uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes[..n]);
     MACH_SEND_TIMED_OUT
 }
 
@@ -287,7 +287,7 @@ fn copyin_user(
         return Err(MACH_SEND_INVALID_DATA);
     };
     let mut bytes = alloc::vec![0u8; args.send_size as usize];
-    if !uaccess::copy_in(t.root, args.msg, &mut bytes) {
+    if !uaccess::copy_in_map(&t.vm, t.root, args.msg, &mut bytes) {
         return Err(MACH_SEND_INVALID_DATA);
     }
     let mut ool = UserOol {
@@ -321,18 +321,18 @@ fn receive_phase(k: &mut Kernel, tid: ThreadId, task: TaskId) -> Outcome {
                 offsets: Vec::new(),
             };
             let c = ipc.copyout(t.space, m, &mut ool);
-            if uaccess::copy_out(t.root, args.msg, &c.bytes) {
+            if uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes) {
                 Outcome::Return(u64::from(c.code))
             } else {
                 Outcome::Return(u64::from(MACH_RCV_INVALID_DATA))
             }
         }
         Err(RecvError::TooLarge { size }) => {
-            let _ = uaccess::copy_out(t.root, args.msg + 4, &size.to_le_bytes());
+            let _ = uaccess::copy_out_map(&mut t.vm, t.root, args.msg + 4, &size.to_le_bytes());
             Outcome::Return(u64::from(MACH_RCV_TOO_LARGE))
         }
         Err(RecvError::TooLargeDestroyed { header }) => {
-            let _ = uaccess::copy_out(t.root, args.msg, &header);
+            let _ = uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &header);
             Outcome::Return(u64::from(MACH_RCV_TOO_LARGE))
         }
         Err(RecvError::Wait(on)) => {

@@ -750,8 +750,8 @@ impl mig::mach::server::Server for Srv<'_> {
             .get(token)
             .map(|b| &b[..len.min(b.len())])
             .unwrap_or(&[]);
-        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
-        crate::vm::write(&task.vm, task.root, address, bytes).map_err(err)
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::write(&mut task.vm, task.root, address, bytes).map_err(err)
     }
 
     fn vm_copy(
@@ -762,8 +762,8 @@ impl mig::mach::server::Server for Srv<'_> {
         dest_address: u64,
     ) -> Result<(), rt::Error> {
         let t = self.task(target_task)?;
-        let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
-        crate::vm::copy(&task.vm, task.root, source_address, size, dest_address).map_err(err)
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        crate::vm::copy(&mut task.vm, task.root, source_address, size, dest_address).map_err(err)
     }
 
     fn vm_statistics(&mut self, target_task: rt::PortName) -> Result<[i32; 13], rt::Error> {

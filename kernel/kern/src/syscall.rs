@@ -140,7 +140,7 @@ fn object_of(k: &mut Kernel, space: SpaceId, name: u64) -> Option<KObject> {
 }
 
 fn mach_print(t: &mut Task, s: u64) -> u64 {
-    match uaccess::read_cstr(t.root, s, MACH_PRINT_MAX) {
+    match uaccess::read_cstr_map(&t.vm, t.root, s, MACH_PRINT_MAX) {
         Some(bytes) => {
             // Each line of a task's output is prefixed with its name.
             for line in bytes.split_inclusive(|&b| b == b'\n') {

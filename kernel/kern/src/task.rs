@@ -249,12 +249,13 @@ fn build_space(
     if !uaccess::copy_out(root, sp, &img[..st.len]) {
         return Err(LoadError::NoMemory);
     }
+    // From here the map owns the frames the loader mapped.
+    vm.adopt(root);
     Ok(sp)
 }
 
 fn destroy(root: u64) {
-    paging::free_lower_half(&mut Tables, root, &mut mm::free_frame);
-    mm::free_frame(root);
+    vm::destroy_space(&mut VmMap::new(), root);
 }
 
 /// Loads `image` into a new address space: its root and the initial stack pointer.
@@ -350,9 +351,8 @@ pub fn release(k: &mut Kernel, id: TaskId) {
         return;
     };
     if t.root != 0 {
-        destroy(t.root);
+        vm::destroy_space(&mut t.vm, t.root);
         t.root = 0;
-        t.vm = VmMap::new();
     }
     let (space, port) = (t.space, t.port);
     destroy_kport(k, port);

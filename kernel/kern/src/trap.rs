@@ -187,6 +187,25 @@ extern "C" fn trap_entry(frame: &mut TrapFrame, fx: &mut FxArea) {
         };
         let mut k = sched::lock();
         let task = k.current_ids().map(|(_, t)| t);
+        if v == 14 {
+            // A fault the task's map can satisfy (zero fill on demand, a page whose mapping
+            // is out of date) is satisfied and the instruction restarted.
+            let resolved = task
+                .and_then(|t| k.tasks.get_mut(&t))
+                .map(|t| crate::vm::handle_fault(&mut t.vm, t.root, cr2, frame.error));
+            match resolved {
+                Some(Ok(())) => {
+                    sched::leave(k, frame, fx, false);
+                    return;
+                }
+                Some(Err(crate::vm::KERN_RESOURCE_SHORTAGE)) => {
+                    print_raw(format_args!(
+                        "[vm] no free frame for a page fault at {cr2:#x}: the task ends\n"
+                    ));
+                }
+                _ => {}
+            }
+        }
         let t = task::NameBuf::of(task.and_then(|t| k.tasks.get(&t)));
         print_raw(format_args!(
             "[fault] task {t}: {name} ({mnemonic}, vector {v}) error {:#x} {detail} at rip {:#x}{}\n",

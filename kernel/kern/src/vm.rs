@@ -1,16 +1,30 @@
 //! A task's address map: its regions (program segments, stack, `vm_allocate`d memory,
 //! out-of-line data the kernel mapped for it), each with Mach's protection, maximum
-//! protection and inheritance, backed by zeroed frames mapped when the region is made.
+//! protection and inheritance, and its resident pages.
+//!
+//! The map is the authority on a task's memory; the page tables are a cache of it:
+//! - a region is an address range with attributes; it owns no frame by itself;
+//! - a resident page is an entry `page -> frame` of [`VmMap`]; each entry holds one
+//!   reference to its frame (`mm::frame_ref`/`mm::frame_release`: a frame is freed when the
+//!   last map holding it lets it go); only `VM_INHERIT_SHARE` makes a frame have two owners;
+//! - a page is mapped in the hardware tables only if it is resident and its region's
+//!   protection is not `VM_PROT_NONE`, with the flags of that protection;
+//! - `vm_allocate` records a region and maps nothing: the first access to a page (a user
+//!   page fault, [`handle_fault`], or a kernel copy through [`resolve`]) that the region's
+//!   protection allows gets a zeroed frame; an access it does not allow ends the task (user)
+//!   or is an error code (kernel copies). The kernel never takes a fault on user memory.
 //!
 //! Implemented: `vm_allocate`, `vm_deallocate`, `vm_protect`, `vm_inherit`, `vm_region`,
-//! `vm_read`, `vm_write`, `vm_copy` (plain copies), and the regions out-of-line data lands in. Copy-on-write, paging on demand and
-//! `task_create`'s inheritance of memory are not implemented yet.
+//! `vm_read`, `vm_write`, `vm_copy` (plain copies), zero fill on demand, the regions
+//! out-of-line data lands in, and [`inherit_into`] (`task_create`'s inheritance: plain
+//! copies for `VM_INHERIT_COPY`, shared frames for `VM_INHERIT_SHARE`). No copy-on-write.
 
+use crate::arch::phys;
 use crate::mm::{self, Tables};
 use crate::uaccess;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use mach_r_mm::paging::{self, Flags, PageSize, USER_TOP};
+use mach_r_mm::paging::{self, Flags, PageSize, TableMemory, USER_TOP};
 use mach_r_mm::PAGE_SIZE;
 
 /// `KERN_INVALID_ADDRESS`.
@@ -24,6 +38,8 @@ pub const KERN_INVALID_ARGUMENT: u32 = 4;
 /// `KERN_RESOURCE_SHORTAGE`.
 pub const KERN_RESOURCE_SHORTAGE: u32 = 6;
 
+/// `VM_PROT_NONE`.
+pub const VM_PROT_NONE: u32 = 0;
 /// `VM_PROT_READ`.
 pub const VM_PROT_READ: u32 = 1;
 /// `VM_PROT_WRITE`.
@@ -34,6 +50,8 @@ pub const VM_PROT_EXECUTE: u32 = 4;
 pub const VM_PROT_ALL: u32 = 7;
 /// `VM_PROT_DEFAULT` (read and write).
 pub const VM_PROT_DEFAULT: u32 = 3;
+/// `VM_INHERIT_SHARE`.
+pub const VM_INHERIT_SHARE: u32 = 0;
 /// `VM_INHERIT_COPY`, the default inheritance.
 pub const VM_INHERIT_COPY: u32 = 1;
 /// Largest inheritance value (`VM_INHERIT_NONE`).
@@ -66,10 +84,12 @@ pub struct RegionInfo {
     pub region: Region,
 }
 
-/// The regions of one task, by start address.
+/// The regions of one task, by start address, and its resident pages.
 #[derive(Debug, Default)]
 pub struct VmMap {
     regions: BTreeMap<u64, Region>,
+    /// Resident pages: page address -> frame; each entry owns one reference to its frame.
+    pages: BTreeMap<u64, u64>,
 }
 
 fn round_down(a: u64) -> u64 {
@@ -165,9 +185,42 @@ impl VmMap {
         }
     }
 
-    /// Bytes in all regions (every region is mapped when it is made).
+    /// Bytes in all regions (the task's virtual size).
     pub fn mapped_bytes(&self) -> u64 {
         self.regions.iter().map(|(s, r)| r.end - s).sum()
+    }
+
+    /// Bytes of resident pages.
+    pub fn resident_bytes(&self) -> u64 {
+        self.pages.len() as u64 * PAGE_SIZE
+    }
+
+    /// The resident pages (page address, frame), in address order.
+    pub fn pages(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.pages.iter().map(|(&v, &f)| (v, f))
+    }
+
+    /// Takes the pages the caller mapped in `root` for its regions (program segments and
+    /// stack, mapped by the loader) into the map, which owns their frames from now on.
+    pub fn adopt(&mut self, root: u64) {
+        for (&s, r) in &self.regions {
+            let mut va = s;
+            while va < r.end {
+                if let Some(t) = paging::translate(&Tables, root, va) {
+                    self.pages.insert(va, t.phys & paging::ADDR_MASK);
+                }
+                va += PAGE_SIZE;
+            }
+        }
+    }
+
+    /// The region holding `addr`.
+    fn containing(&self, addr: u64) -> Option<&Region> {
+        self.regions
+            .range(..=addr)
+            .next_back()
+            .map(|(_, r)| r)
+            .filter(|r| r.end > addr)
     }
 
     /// The region holding `addr`, or the first one above it (`vm_region`).
@@ -186,62 +239,202 @@ impl VmMap {
     }
 }
 
-fn map_zeroed(root: u64, start: u64, end: u64, prot: u32) -> Result<(), u32> {
-    let mut va = start;
-    while va < end {
-        let Some(f) = mm::alloc_zeroed_frame() else {
-            unmap_range(root, start, va);
-            return Err(KERN_RESOURCE_SHORTAGE);
-        };
-        if paging::map(&mut Tables, root, va, f, PageSize::Size4K, pte_flags(prot)).is_err() {
-            mm::free_frame(f);
-            unmap_range(root, start, va);
-            return Err(KERN_RESOURCE_SHORTAGE);
+/// Makes the hardware mapping of page `va` in `root` say what the map says: `frame` with the
+/// flags of `prot`, or nothing for `VM_PROT_NONE`.
+fn hw_set(root: u64, va: u64, frame: u64, prot: u32) -> Result<(), u32> {
+    if paging::translate(&Tables, root, va).is_some() {
+        let _ = paging::unmap(&mut Tables, root, va);
+        crate::arch::cpu::invlpg(va);
+    }
+    if prot & VM_PROT_ALL == VM_PROT_NONE {
+        return Ok(());
+    }
+    paging::map(
+        &mut Tables,
+        root,
+        va,
+        frame,
+        PageSize::Size4K,
+        pte_flags(prot),
+    )
+    .map_err(|_| KERN_RESOURCE_SHORTAGE)
+}
+
+/// Drops the resident pages of `[start, end)`: their hardware mappings go and each frame
+/// loses the reference this map held (the last one frees it).
+fn release_pages(map: &mut VmMap, root: u64, start: u64, end: u64) {
+    let vas: Vec<u64> = map.pages.range(start..end).map(|(&v, _)| v).collect();
+    for va in vas {
+        if let Some(f) = map.pages.remove(&va) {
+            if paging::unmap(&mut Tables, root, va).is_ok() {
+                crate::arch::cpu::invlpg(va);
+            }
+            mm::frame_release(f);
         }
-        va += PAGE_SIZE;
+    }
+}
+
+/// Maps the resident pages of `[start, end)` again with the flags of `prot`.
+fn reprotect(map: &VmMap, root: u64, start: u64, end: u64, prot: u32) {
+    for (&va, &f) in map.pages.range(start..end) {
+        // The page tables of a page that was mapped exist, so this cannot run out of frames.
+        let _ = hw_set(root, va, f, prot);
+    }
+}
+
+/// The frame of page `va` for a kernel read needing `need`: `Some(frame)`, or `None` for a
+/// page not touched yet (it reads as zeros); an error if no region allows the access.
+pub fn lookup(map: &VmMap, va: u64, need: u32) -> Result<Option<u64>, u32> {
+    let r = map.containing(va).ok_or(KERN_INVALID_ADDRESS)?;
+    if r.prot & need != need {
+        return Err(KERN_PROTECTION_FAILURE);
+    }
+    Ok(map.pages.get(&round_down(va)).copied())
+}
+
+/// Makes page `va` resident and mapped for an access needing `need` (zero fill on demand):
+/// returns its frame. `KERN_INVALID_ADDRESS` outside every region,
+/// `KERN_PROTECTION_FAILURE` if the region's protection refuses the access,
+/// `KERN_RESOURCE_SHORTAGE` without a free frame.
+pub fn resolve(map: &mut VmMap, root: u64, va: u64, need: u32) -> Result<u64, u32> {
+    if va >= USER_TOP {
+        return Err(KERN_INVALID_ADDRESS);
+    }
+    let prot = {
+        let r = map.containing(va).ok_or(KERN_INVALID_ADDRESS)?;
+        if r.prot & need != need {
+            return Err(KERN_PROTECTION_FAILURE);
+        }
+        r.prot
+    };
+    let page = round_down(va);
+    if let Some(&f) = map.pages.get(&page) {
+        let mapped = paging::translate(&Tables, root, page).is_some_and(|t| {
+            t.flags
+                .contains(Flags(pte_flags(prot).0 & !Flags::NO_EXECUTE.0))
+                && t.phys & paging::ADDR_MASK == f
+        });
+        if !mapped {
+            hw_set(root, page, f, prot)?;
+        }
+        return Ok(f);
+    }
+    let f = mm::alloc_zeroed_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
+    if let Err(e) = hw_set(root, page, f, prot) {
+        mm::free_frame(f);
+        return Err(e);
+    }
+    map.pages.insert(page, f);
+    Ok(f)
+}
+
+/// A user page fault at `addr` with the CPU's error code: `Ok` when the map satisfied it
+/// (the instruction is restarted), else why not (the task ends with a report).
+pub fn handle_fault(map: &mut VmMap, root: u64, addr: u64, error: u64) -> Result<(), u32> {
+    let need = if error & 0x10 != 0 {
+        VM_PROT_EXECUTE
+    } else if error & 2 != 0 {
+        VM_PROT_WRITE
+    } else {
+        VM_PROT_READ
+    };
+    resolve(map, root, addr, need).map(|_| ())
+}
+
+/// A new address space: a PML4 whose upper half is the kernel's, nothing below.
+pub fn new_space() -> Option<u64> {
+    let root = mm::alloc_zeroed_frame()?;
+    let kroot = mm::kernel_root();
+    for i in 256..512 {
+        let e = Tables.read(kroot, i);
+        Tables.write(root, i, e);
+    }
+    Some(root)
+}
+
+/// Frees an address space: every resident page of `map` (each frame loses this map's
+/// reference), any other frame mapped below the kernel half, the page tables and `root`.
+/// `root` must not be loaded.
+pub fn destroy_space(map: &mut VmMap, root: u64) {
+    let pages = core::mem::take(&mut map.pages);
+    for (va, f) in pages {
+        let _ = paging::unmap(&mut Tables, root, va);
+        mm::frame_release(f);
+    }
+    map.regions.clear();
+    paging::free_lower_half(&mut Tables, root, &mut mm::free_frame);
+    mm::free_frame(root);
+}
+
+/// Builds the memory of a new task from its parent's (`task_create` with `inherit_memory`):
+/// each region of `parent` comes to `child` by its inheritance: `VM_INHERIT_NONE` is absent
+/// in the child; `VM_INHERIT_COPY` is a copy (every resident page copied to a new frame, the
+/// others stay zero fill); `VM_INHERIT_SHARE` is the same memory in both (every page is
+/// made resident in the parent and its frame gets a second owner, so later writes of either
+/// task reach the other). The child's regions keep protection, maximum and inheritance.
+/// `child` must be empty and `croot` a fresh space ([`new_space`]); on an error
+/// (`KERN_RESOURCE_SHORTAGE`) the child holds part of the parent's memory and the caller
+/// frees it with [`destroy_space`].
+pub fn inherit_into(
+    parent: &mut VmMap,
+    proot: u64,
+    child: &mut VmMap,
+    croot: u64,
+) -> Result<(), u32> {
+    let regions: Vec<(u64, Region)> = parent.regions.iter().map(|(&s, &r)| (s, r)).collect();
+    for (start, r) in regions {
+        match r.inherit {
+            VM_INHERIT_NONE => continue,
+            VM_INHERIT_SHARE => {
+                child.regions.insert(start, r);
+                let mut va = start;
+                while va < r.end {
+                    let f = resident_frame(parent, proot, va, r.prot)?;
+                    mm::frame_ref(f);
+                    child.pages.insert(va, f);
+                    hw_set(croot, va, f, r.prot)?;
+                    va += PAGE_SIZE;
+                }
+            }
+            _ => {
+                child.regions.insert(start, r);
+                let src: Vec<(u64, u64)> = parent
+                    .pages
+                    .range(start..r.end)
+                    .map(|(&v, &f)| (v, f))
+                    .collect();
+                for (va, f) in src {
+                    let n = mm::alloc_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
+                    phys::copy_frame(n, f);
+                    child.pages.insert(va, n);
+                    hw_set(croot, va, n, r.prot)?;
+                }
+            }
+        }
     }
     Ok(())
 }
 
-fn unmap_range(root: u64, start: u64, end: u64) {
-    let mut va = start;
-    while va < end {
-        if let Ok(f) = paging::unmap(&mut Tables, root, va) {
-            mm::free_frame(f);
-        }
-        crate::arch::cpu::invlpg(va);
-        va += PAGE_SIZE;
+/// The frame of page `va` of `map`, made resident (zeroed) if it was not.
+fn resident_frame(map: &mut VmMap, root: u64, va: u64, prot: u32) -> Result<u64, u32> {
+    if let Some(&f) = map.pages.get(&va) {
+        return Ok(f);
     }
-}
-
-/// Maps the pages of `[start, end)` again with the flags of `prot`.
-fn reprotect(root: u64, start: u64, end: u64, prot: u32) {
-    let mut va = start;
-    while va < end {
-        if let Some(t) = paging::translate(&Tables, root, va) {
-            let frame = t.phys & paging::ADDR_MASK;
-            if paging::unmap(&mut Tables, root, va).is_ok() {
-                let ok = paging::map(
-                    &mut Tables,
-                    root,
-                    va,
-                    frame,
-                    PageSize::Size4K,
-                    pte_flags(prot),
-                );
-                debug_assert!(ok.is_ok(), "a page just unmapped maps again");
-            }
-            crate::arch::cpu::invlpg(va);
-        }
-        va += PAGE_SIZE;
+    let f = mm::alloc_zeroed_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
+    if let Err(e) = hw_set(root, va, f, prot) {
+        mm::free_frame(f);
+        return Err(e);
     }
+    map.pages.insert(va, f);
+    Ok(f)
 }
 
 /// `vm_allocate`: zero-filled, read/write memory; at `addr` (rounded down to a page) or,
-/// when `anywhere`, wherever it fits. Returns the address.
+/// when `anywhere`, wherever it fits. Returns the address. Nothing is mapped: pages get
+/// their frames when first touched.
 pub fn allocate(
     map: &mut VmMap,
-    root: u64,
+    _root: u64,
     addr: u64,
     size: u64,
     anywhere: bool,
@@ -267,7 +460,6 @@ pub fn allocate(
         }
         s
     };
-    map_zeroed(root, start, start + len, VM_PROT_DEFAULT)?;
     map.record(start, start + len, VM_PROT_DEFAULT);
     Ok(start)
 }
@@ -293,7 +485,7 @@ pub fn deallocate(map: &mut VmMap, root: u64, addr: u64, size: u64) -> Result<()
         return Ok(());
     };
     map.remove(start, end);
-    unmap_range(root, start, end);
+    release_pages(map, root, start, end);
     Ok(())
 }
 
@@ -347,7 +539,7 @@ pub fn protect(
             r.prot = prot;
         }
         let (e, p) = (r.end, r.prot);
-        reprotect(root, s, e, p);
+        reprotect(map, root, s, e, p);
     }
     Ok(())
 }
@@ -408,7 +600,7 @@ pub fn read(map: &VmMap, root: u64, addr: u64, size: u64) -> Result<Vec<u8>, u32
     buf.try_reserve_exact(len)
         .map_err(|_| KERN_RESOURCE_SHORTAGE)?;
     buf.resize(len, 0);
-    if !uaccess::copy_in(root, addr, &mut buf) {
+    if !uaccess::copy_in_map(map, root, addr, &mut buf) {
         return Err(KERN_INVALID_ADDRESS);
     }
     Ok(buf)
@@ -416,22 +608,19 @@ pub fn read(map: &VmMap, root: u64, addr: u64, size: u64) -> Result<Vec<u8>, u32
 
 /// `vm_write`: `data` over `[addr, addr + len)`; address and size page-aligned
 /// (`KERN_INVALID_ARGUMENT` otherwise, as GNU Mach), the range mapped and writable.
-pub fn write(map: &VmMap, root: u64, addr: u64, data: &[u8]) -> Result<(), u32> {
+pub fn write(map: &mut VmMap, root: u64, addr: u64, data: &[u8]) -> Result<(), u32> {
     let len = data.len() as u64;
     if !addr.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
         return Err(KERN_INVALID_ARGUMENT);
     }
     let end = addr.checked_add(len).ok_or(KERN_INVALID_ADDRESS)?;
     check_access(map, addr, end, VM_PROT_WRITE)?;
-    if !write_pages(root, addr, data) {
-        return Err(KERN_INVALID_ADDRESS);
-    }
-    Ok(())
+    uaccess::write_map(map, root, addr, data)
 }
 
 /// `vm_copy`: `[src, src + size)` to `dst`; all page-aligned, the source readable, the
 /// destination writable.
-pub fn copy(map: &VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result<(), u32> {
+pub fn copy(map: &mut VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result<(), u32> {
     if !src.is_multiple_of(PAGE_SIZE)
         || !size.is_multiple_of(PAGE_SIZE)
         || !dst.is_multiple_of(PAGE_SIZE)
@@ -446,13 +635,5 @@ pub fn copy(map: &VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result<(),
     check_access(map, src, send, VM_PROT_READ)?;
     check_access(map, dst, dend, VM_PROT_WRITE)?;
     let data = read(map, root, src, size)?;
-    if !write_pages(root, dst, &data) {
-        return Err(KERN_INVALID_ADDRESS);
-    }
-    Ok(())
-}
-
-/// Writes `data` at `va` through the page tables (the caller checked the map's protection).
-fn write_pages(root: u64, va: u64, data: &[u8]) -> bool {
-    uaccess::copy_out(root, va, data)
+    uaccess::write_map(map, root, dst, &data)
 }

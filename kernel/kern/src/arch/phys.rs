@@ -53,6 +53,15 @@ pub fn zero_frame(paddr: u64) {
     unsafe { core::ptr::write_bytes(va as *mut u8, 0, 4096) };
 }
 
+/// Copies the frame at `src` over the frame at `dst` (both owned by the caller).
+pub fn copy_frame(dst: u64, src: u64) {
+    let d = window(dst, 4096).expect("copy_frame outside the direct map");
+    let s = window(src, 4096).expect("copy_frame outside the direct map");
+    // SAFETY: two whole frames inside the direct map; the caller owns `dst` (freshly
+    // allocated, so distinct from `src`) and holds a reference to `src`.
+    unsafe { core::ptr::copy_nonoverlapping(s as *const u8, d as *mut u8, 4096) };
+}
+
 /// Reads a 64-bit word (page-table entries).
 pub fn read_u64(paddr: u64) -> u64 {
     let va = window(paddr, 8).expect("read_u64 outside the direct map");
