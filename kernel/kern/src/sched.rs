@@ -454,6 +454,37 @@ impl Kernel {
         crate::task::release(self, id);
     }
 
+    /// `task_suspend`: one more suspension; none of the task's threads runs until the count
+    /// is back at 0.
+    pub fn suspend_task(&mut self, id: TaskId) {
+        let Some(t) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        t.suspend_count += 1;
+        if self.current_ids().is_some_and(|(_, task)| task == id) {
+            self.resched = true;
+        }
+    }
+
+    /// `task_resume`: one suspension less (false when the task was not suspended); at 0 its
+    /// ready threads are queued again.
+    pub fn resume_task(&mut self, id: TaskId) -> bool {
+        let Some(t) = self.tasks.get_mut(&id) else {
+            return false;
+        };
+        if t.suspend_count == 0 {
+            return false;
+        }
+        t.suspend_count -= 1;
+        if t.suspend_count == 0 {
+            let threads = t.threads.clone();
+            for tid in threads {
+                self.make_ready(tid);
+            }
+        }
+        true
+    }
+
     /// Removes a thread's record: its kernel port and any message it waited to send are
     /// destroyed.
     fn discard_thread(&mut self, id: ThreadId) {

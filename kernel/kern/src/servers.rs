@@ -532,6 +532,47 @@ fn state_of(f: &TrapFrame) -> [u64; 21] {
 }
 
 impl mig::mach::server::Server for Srv<'_> {
+    fn task_create(
+        &mut self,
+        target_task: rt::PortName,
+        inherit_memory: u32,
+    ) -> Result<rt::PortName, rt::Error> {
+        let parent = self.task(target_task)?;
+        let child = crate::task::create_child(self.k, parent, inherit_memory != 0).map_err(err)?;
+        let port = self.k.tasks[&child].port;
+        Ok(self.kname(port))
+    }
+
+    fn task_suspend(&mut self, target_task: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        self.k.suspend_task(t);
+        Ok(())
+    }
+
+    fn task_resume(&mut self, target_task: rt::PortName) -> Result<(), rt::Error> {
+        let t = self.task(target_task)?;
+        if self.k.resume_task(t) {
+            Ok(())
+        } else {
+            Err(err(crate::task::KERN_FAILURE))
+        }
+    }
+
+    fn task_threads(
+        &mut self,
+        target_task: rt::PortName,
+    ) -> Result<rt::OolToken<rt::PortName>, rt::Error> {
+        let t = self.task(target_task)?;
+        let ports: Vec<mach_r_ipc::PortId> = self.k.tasks[&t]
+            .threads
+            .iter()
+            .filter_map(|id| self.k.threads.get(id).and_then(|th| th.port))
+            .collect();
+        let names: Vec<u32> = ports.iter().map(|&p| self.kname(p).raw()).collect();
+        let token = self.words_token(&names);
+        Ok(rt::OolToken::new(token, names.len()))
+    }
+
     fn task_terminate(&mut self, target_task: rt::PortName) -> Result<(), rt::Error> {
         let t = self.task(target_task)?;
         self.k.terminate_task(t, crate::task::Outcome::Terminated);

@@ -258,6 +258,17 @@ fn destroy(root: u64) {
     vm::destroy_space(&mut VmMap::new(), root);
 }
 
+/// A new PML4: an empty lower half, the kernel's upper half.
+fn new_root() -> Option<u64> {
+    let root = mm::alloc_zeroed_frame()?;
+    let kroot = mm::kernel_root();
+    for i in 256..512 {
+        let e = Tables.read(kroot, i);
+        Tables.write(root, i, e);
+    }
+    Some(root)
+}
+
 /// Loads `image` into a new address space: its root and the initial stack pointer.
 fn load(
     name: &str,
@@ -265,12 +276,7 @@ fn load(
     args: Option<&ModulePlan>,
 ) -> Result<(u64, u64, u64, VmMap), LoadError> {
     let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
-    let root = mm::alloc_zeroed_frame().ok_or(LoadError::NoMemory)?;
-    let kroot = mm::kernel_root();
-    for i in 256..512 {
-        let e = Tables.read(kroot, i);
-        Tables.write(root, i, e);
-    }
+    let root = new_root().ok_or(LoadError::NoMemory)?;
     let mut vm = VmMap::new();
     match build_space(root, image, &plan, name, &mut vm, args) {
         Ok(sp) => Ok((root, sp, plan.entry, vm)),
@@ -335,6 +341,50 @@ pub fn create(
     Ok((id, tid))
 }
 
+/// `task_create`: a new task with no threads, an empty IPC space (GNU Mach gives a child no
+/// names), its own task port and, with `inherit_memory`, the regions of `parent` as their
+/// inheritance says (`vm::inherit_into`); otherwise an empty address map. Returns the child
+/// or `KERN_RESOURCE_SHORTAGE`.
+pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Result<TaskId, u32> {
+    if inherit_memory {
+        // Inherited memory needs the VM's `inherit_into` (shared frames), not landed yet.
+        return Err(KERN_FAILURE);
+    }
+    let root = new_root().ok_or(vm::KERN_RESOURCE_SHORTAGE)?;
+    let map = VmMap::new();
+    let name = k
+        .tasks
+        .get(&parent)
+        .map_or_else(String::new, |t| t.name.clone());
+    let id = k.next_task;
+    k.next_task += 1;
+    let ipc = k.ipc();
+    let space = ipc.space_create();
+    let port = kobj::new_port(ipc, KObject::Task(id));
+    k.tasks.insert(
+        id,
+        Task {
+            id,
+            name,
+            root,
+            vm: map,
+            space,
+            port,
+            ticks: 0,
+            traps: 0,
+            invalid_traps: 0,
+            outcome: None,
+            at_line_start: true,
+            threads: Vec::new(),
+            suspend_count: 0,
+        },
+    );
+    Ok(id)
+}
+
+/// `KERN_FAILURE`.
+pub const KERN_FAILURE: u32 = 5;
+
 /// Destroys a kernel port (its holders' send rights become dead names).
 pub fn destroy_kport(k: &mut Kernel, port: PortId) {
     let ipc = k.ipc();
@@ -354,9 +404,11 @@ pub fn release(k: &mut Kernel, id: TaskId) {
         vm::destroy_space(&mut t.vm, t.root);
         t.root = 0;
     }
+    // GNU Mach's order (suite `tasks`): the IPC space goes first (its receive rights die,
+    // its send rights are released), the task port last.
     let (space, port) = (t.space, t.port);
-    destroy_kport(k, port);
     let _ = k.ipc().space_destroy(space);
+    destroy_kport(k, port);
 }
 
 /// Loads `image` as task `name`, runs the scheduler until every thread has ended, and

@@ -275,9 +275,11 @@ impl Ipc {
         for name in names {
             if self.spaces[&space].entries.contains_key(&name) {
                 self.destroy_name(space, name);
+                // Each name's rights go before the next name's: the notifications leave in
+                // name order, as GNU Mach sends them (suite `tasks`).
+                self.flush();
             }
         }
-        self.flush();
         self.spaces.remove(&space);
         Ok(())
     }
