@@ -524,6 +524,11 @@ const THREAD_STATE_COUNT: usize = 42;
 /// `i386_THREAD_STATE`.
 const I386_THREAD_STATE: i32 = 1;
 
+/// RFLAGS bits a thread state cannot set: IOPL (12-13), NT (14), RF (16).
+const RFLAGS_KERNEL_BITS: u64 = 0x1_7000;
+/// RFLAGS.IF.
+const RFLAGS_IF: u64 = 0x200;
+
 fn state_of(f: &TrapFrame) -> [u64; 21] {
     [
         f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rsp, f.rbx,
@@ -585,7 +590,8 @@ impl mig::mach::server::Server for Srv<'_> {
         let frame = TrapFrame {
             cs: crate::arch::gdt::USER_CS,
             ss: crate::arch::gdt::USER_DS,
-            rflags: 0x202,
+            // What GNU Mach's thread_get_state shows for a new thread.
+            rflags: RFLAGS_IF,
             ..TrapFrame::default()
         };
         let mut t = crate::sched::Thread::new(tid, task, frame, 1);
@@ -636,10 +642,11 @@ impl mig::mach::server::Server for Srv<'_> {
         let w = |i: usize| u64::from(new_state[2 * i]) | (u64::from(new_state[2 * i + 1]) << 32);
         let rip = w(16);
         let rsp = w(19);
-        if !mach_r_mm::paging::is_canonical(rip)
-            || rip >= mach_r_mm::paging::USER_TOP
-            || !mach_r_mm::paging::is_canonical(rsp)
-        {
+        // GNU Mach takes any rip and rsp (suite `task-hostile`): a thread started at a kernel
+        // or unmapped address, or with a bad stack, faults in ring 3 and its task ends. A
+        // non-canonical rip would fault on `iretq` in ring 0 (GNU Mach 1.8 panics there), so
+        // Mach_R refuses it.
+        if !mach_r_mm::paging::is_canonical(rip) {
             return Err(err(KERN_INVALID_ARGUMENT));
         }
         let Some(th) = self.k.threads.get_mut(&t) else {
@@ -662,8 +669,9 @@ impl mig::mach::server::Server for Srv<'_> {
         f.rcx = w(14);
         f.rax = w(15);
         f.rip = rip;
-        // Only the arithmetic flags and DF are the thread's; IF stays on.
-        f.rflags = (w(18) & 0xcd5) | 0x202;
+        // As GNU Mach keeps it (read back in suite `task-hostile`): IOPL, NT and RF cleared,
+        // IF set, every other bit as given (the CPU ignores the reserved ones; TF traps).
+        f.rflags = (w(18) & !RFLAGS_KERNEL_BITS) | RFLAGS_IF;
         f.rsp = rsp;
         Ok(())
     }

@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use mach_r_boot::bootstrap::{self, ModulePlan};
 use mach_r_elf::ElfError;
 use mach_r_ipc::{PortId, SpaceId};
-use mach_r_mm::paging::{self, Flags, MapError, PageSize, TableMemory};
+use mach_r_mm::paging::{self, Flags, MapError, PageSize};
 use mach_r_mm::PAGE_SIZE;
 
 /// Timer ticks a task may run in ring 3 before it is ended (a safety net: 3 s at 100 Hz; the
@@ -258,17 +258,6 @@ fn destroy(root: u64) {
     vm::destroy_space(&mut VmMap::new(), root);
 }
 
-/// A new PML4: an empty lower half, the kernel's upper half.
-fn new_root() -> Option<u64> {
-    let root = mm::alloc_zeroed_frame()?;
-    let kroot = mm::kernel_root();
-    for i in 256..512 {
-        let e = Tables.read(kroot, i);
-        Tables.write(root, i, e);
-    }
-    Some(root)
-}
-
 /// Loads `image` into a new address space: its root and the initial stack pointer.
 fn load(
     name: &str,
@@ -276,7 +265,7 @@ fn load(
     args: Option<&ModulePlan>,
 ) -> Result<(u64, u64, u64, VmMap), LoadError> {
     let plan = mach_r_elf::parse(image).map_err(LoadError::Elf)?;
-    let root = new_root().ok_or(LoadError::NoMemory)?;
+    let root = vm::new_space().ok_or(LoadError::NoMemory)?;
     let mut vm = VmMap::new();
     match build_space(root, image, &plan, name, &mut vm, args) {
         Ok(sp) => Ok((root, sp, plan.entry, vm)),
@@ -346,12 +335,18 @@ pub fn create(
 /// inheritance says (`vm::inherit_into`); otherwise an empty address map. Returns the child
 /// or `KERN_RESOURCE_SHORTAGE`.
 pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Result<TaskId, u32> {
+    let root = vm::new_space().ok_or(vm::KERN_RESOURCE_SHORTAGE)?;
+    let mut map = VmMap::new();
     if inherit_memory {
-        // Inherited memory needs the VM's `inherit_into` (shared frames), not landed yet.
-        return Err(KERN_FAILURE);
+        let Some(p) = k.tasks.get_mut(&parent) else {
+            destroy(root);
+            return Err(vm::KERN_INVALID_ARGUMENT);
+        };
+        if let Err(e) = vm::inherit_into(&mut p.vm, p.root, &mut map, root) {
+            vm::destroy_space(&mut map, root);
+            return Err(e);
+        }
     }
-    let root = new_root().ok_or(vm::KERN_RESOURCE_SHORTAGE)?;
-    let map = VmMap::new();
     let name = k
         .tasks
         .get(&parent)
