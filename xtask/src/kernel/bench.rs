@@ -194,6 +194,10 @@ fn suite_benchmarks(mach_r: &Path) {
             "bench-threads",
             "round trip between two threads (two messages)",
         ),
+        (
+            "bench-tasks",
+            "null RPC round trip between two tasks (two messages)",
+        ),
     ] {
         let gnu = suite_bench_boot(&gnumach, &out, program, 60);
         let ours = suite_bench_boot(mach_r, &out, program, 20);
