@@ -164,8 +164,30 @@ pub struct RawRun {
     pub exit_code: Option<i32>,
     /// True when the run hit the time limit.
     pub timed_out: bool,
+    /// True when the run was stopped after the script's `stop_after` line.
+    pub stopped: bool,
     /// Wall time of the run.
     pub elapsed: Duration,
+}
+
+/// What a boot writes to the serial line, and when it may end without QEMU exiting.
+#[derive(Debug, Clone, Default)]
+pub struct SerialScript {
+    /// Chunks of input: the k-th is written to the serial line (QEMU's standard input) when
+    /// the console shows the k-th `trigger` line.
+    pub input: Vec<Vec<u8>>,
+    /// The line (without its `\n`) that asks for the next chunk.
+    pub trigger: String,
+    /// A line after which the run is over even if QEMU does not exit (a program that ends by
+    /// a fault): QEMU is stopped `grace` after the line appears.
+    pub stop_after: Option<(String, Duration)>,
+}
+
+impl SerialScript {
+    /// True when the boot needs neither input nor an early stop.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_empty() && self.stop_after.is_none()
+    }
 }
 
 /// Boots `kernel` by GNU Mach's QEMU command (`-kernel`, `-append console=com0`, one module)
@@ -181,30 +203,109 @@ pub fn boot_module(
     extra: &[&str],
     limit: Duration,
 ) -> Result<RawRun, String> {
-    let log_file =
-        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    boot_module_scripted(
+        dir,
+        kernel,
+        program,
+        log,
+        extra,
+        limit,
+        &SerialScript::default(),
+    )
+}
+
+fn qemu_command(dir: &Path, kernel: &Path, program: &str, extra: &[&str]) -> Command {
     let module = format!(
         "{program} --host-priv-port=${{host-port}} --device-master-port=${{device-port}} \
          $(task-create) $(task-resume)"
     );
-    let started = Instant::now();
-    let mut child = Command::new("qemu-system-x86_64")
-        .current_dir(dir)
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.current_dir(dir)
         .args(["-m", "128", "-kernel"])
         .arg(kernel)
         .args(["-append", "console=com0", "-initrd", &module])
         .args(["-nographic", "-no-reboot", "-serial", "stdio"])
         .args(["-display", "none", "-monitor", "none"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(log_file)
+        .args(extra);
+    cmd
+}
+
+/// [`boot_module`] with serial input and an early end ([`SerialScript`]): QEMU's standard
+/// output is read as it comes (and copied to `log`); each `trigger` line makes the next chunk
+/// of input go to QEMU's standard input, which `-serial stdio` makes the serial line's input.
+/// With an empty script, QEMU's standard input is closed.
+pub fn boot_module_scripted(
+    dir: &Path,
+    kernel: &Path,
+    program: &str,
+    log: &Path,
+    extra: &[&str],
+    limit: Duration,
+    script: &SerialScript,
+) -> Result<RawRun, String> {
+    let log_file =
+        std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let started = Instant::now();
+    let mut cmd = qemu_command(dir, kernel, program, extra);
+    if script.is_empty() {
+        cmd.stdin(Stdio::null()).stdout(log_file);
+    } else {
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    }
+    let mut child = cmd
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run qemu-system-x86_64: {e}"))?;
+    // The console as it arrives (scripted boots only), filled by a reader thread.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = child.stdout.take().map(|mut out| {
+        let seen = std::sync::Arc::clone(&seen);
+        let mut log_file = log_file_clone(log);
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(f) = log_file.as_mut() {
+                    let _ = f.write_all(&buf[..n]);
+                }
+                seen.lock().map(|mut s| s.extend_from_slice(&buf[..n])).ok();
+            }
+        })
+    });
+    let mut stdin = child.stdin.take();
+    let trigger = format!("{}\n", script.trigger);
+    let mut sent = 0;
+    let mut stop_at: Option<Instant> = None;
+    let mut stopped = false;
     let mut timed_out = false;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(status);
+        }
+        if !script.is_empty() {
+            let text = seen.lock().map(|s| s.clone()).unwrap_or_default();
+            let asked = count(&text, trigger.as_bytes());
+            while sent < asked && sent < script.input.len() {
+                if let Some(w) = stdin.as_mut() {
+                    use std::io::Write;
+                    let _ = w.write_all(&script.input[sent]).and_then(|()| w.flush());
+                }
+                sent += 1;
+            }
+            if let (None, Some((line, grace))) = (stop_at, &script.stop_after) {
+                if count(&text, format!("{line}\n").as_bytes()) > 0 {
+                    stop_at = Some(Instant::now() + *grace);
+                }
+            }
+        }
+        if stop_at.is_some_and(|t| Instant::now() >= t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            stopped = true;
+            break None;
         }
         if started.elapsed() > limit {
             let _ = child.kill();
@@ -214,13 +315,35 @@ pub fn boot_module(
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let raw = std::fs::read(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    drop(stdin);
+    if let Some(r) = reader {
+        let _ = r.join();
+    }
+    let raw = if script.is_empty() {
+        std::fs::read(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?
+    } else {
+        seen.lock().map(|s| s.clone()).unwrap_or_default()
+    };
     Ok(RawRun {
         raw: String::from_utf8_lossy(&raw).into_owned(),
         exit_code: status.and_then(|s| s.code()),
         timed_out,
+        stopped,
         elapsed: started.elapsed(),
     })
+}
+
+/// The log file opened again for the reader thread (it was created, empty, before the boot).
+fn log_file_clone(log: &Path) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new().append(true).open(log).ok()
+}
+
+/// How many times `needle` occurs in `hay`.
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    if needle.is_empty() {
+        return 0;
+    }
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
 /// The bootstrap program's lines, in order, as GNU Mach 2:1.8+git20250702 (amd64-up, QEMU TCG,

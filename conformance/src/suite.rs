@@ -10,6 +10,13 @@
 //! separates the program's lines (between `suite-begin <prog>` and `suite-end <prog>`, ending
 //! in `\n`) from the kernel's (ending in `\r\n`).
 //!
+//!
+//! Two conventions let a program go beyond a plain run ([`script`]): a program that reads the
+//! console prints `suite-input` when it wants the next chunk of `input/<prog>.txt` written
+//! to the serial line; a program that ends by a fault prints `suite-fault <prog>` just before
+//! it, and the run ends there (QEMU is stopped a moment later, whether or not it exits); the
+//! program's `suite-after-fault` line must then never appear.
+//!
 //! This module does not decide what a correct transcript is: the expected transcript is what
 //! GNU Mach printed (`conformance/suite/expected/<prog>.txt`), and the tests compare.
 
@@ -22,6 +29,71 @@ use crate::gnumach::{reference_root, repo_root, shell_quote};
 /// The suite's source folder.
 pub fn suite_dir() -> PathBuf {
     repo_root().join("conformance/suite")
+}
+
+/// The line a program prints to ask for the next chunk of its input.
+pub const INPUT_TRIGGER: &str = "suite-input";
+
+/// How long a run goes on after its `suite-fault` line (for the kernel's own lines).
+pub const FAULT_GRACE: Duration = Duration::from_secs(1);
+
+/// The input a program reads from the serial line: `input/<program>.txt`, if there is one.
+pub fn input_path(program: &str) -> PathBuf {
+    suite_dir().join("input").join(format!("{program}.txt"))
+}
+
+/// One line of an input file as bytes: `\n`, `\r`, `\t`, `\\` and `\xHH` are escapes,
+/// everything else stands for itself (the line's own end is not part of it).
+pub fn unescape(line: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut bytes = line.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'\\') => out.push(b'\\'),
+            Some(b'x') => {
+                let hex: Vec<u8> = bytes.by_ref().take(2).collect();
+                let v = std::str::from_utf8(&hex)
+                    .ok()
+                    .filter(|h| h.len() == 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("bad \\x escape in input line {line:?}"))?;
+                out.push(v);
+            }
+            other => {
+                return Err(format!(
+                    "unknown escape {:?} in input line {line:?}",
+                    other.map(char::from)
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a boot of `program` feeds the serial line and when it ends early: the chunks of
+/// [`input_path`] (one per line), sent one per `suite-input` line; the stop after
+/// `suite-fault <program>`.
+pub fn script(program: &str) -> Result<crate::gnumach::SerialScript, String> {
+    let path = input_path(program);
+    let input = if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        text.lines().map(unescape).collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(crate::gnumach::SerialScript {
+        input,
+        trigger: INPUT_TRIGGER.to_string(),
+        stop_after: Some((format!("suite-fault {program}"), FAULT_GRACE)),
+    })
 }
 
 /// The programs of the suite, sorted: the stems of the `.c` files of [`suite_dir`].
@@ -139,6 +211,8 @@ pub struct SuiteRun {
     pub exit_code: Option<i32>,
     /// True when the run hit the time limit and QEMU was killed.
     pub timed_out: bool,
+    /// True when the run was stopped after the program's `suite-fault` line.
+    pub stopped: bool,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -150,6 +224,10 @@ pub struct Cut {
     pub begun: bool,
     /// `suite-end <prog>` was seen after it.
     pub ended: bool,
+    /// `suite-fault <prog>` was seen after it (the program ends by a fault there).
+    pub faulted: bool,
+    /// A `suite-after-fault` line was printed: the program went on after its fault.
+    pub after_fault: bool,
     /// The program's lines from `suite-begin` to `suite-end`, both included.
     pub lines: Vec<String>,
     /// Kernel lines (ending in `\r\n`) printed between the markers, in order.
@@ -163,7 +241,11 @@ impl SuiteRun {
     pub fn cut(&self) -> Cut {
         let begin = format!("suite-begin {}", self.program);
         let end = format!("suite-end {}", self.program);
-        let mut cut = Cut::default();
+        let fault = format!("suite-fault {}", self.program);
+        let mut cut = Cut {
+            after_fault: self.raw.contains("suite-after-fault"),
+            ..Cut::default()
+        };
         for piece in self.raw.split_inclusive('\n') {
             let kernel = piece.ends_with("\r\n");
             let text = piece.trim_end_matches(['\n', '\r']);
@@ -183,9 +265,10 @@ impl SuiteRun {
             // GNU Mach's console puts a `\r` before the first character written after a
             // kernel line: not part of the program's output.
             let text = text.replace('\r', "");
-            if text == end {
+            if text == end || text == fault {
+                cut.ended = text == end;
+                cut.faulted = text == fault;
                 cut.lines.push(text);
-                cut.ended = true;
                 break;
             }
             cut.lines.push(text);
@@ -203,7 +286,7 @@ impl SuiteRun {
 pub type QemuArgs<'a> = &'a [&'a str];
 
 /// Boots `kernel` (a Multiboot image for QEMU's `-kernel`) with `program` of `build` as its
-/// bootstrap task, and waits at most `limit` for QEMU to exit.
+/// bootstrap task, with its [`script`], and waits at most `limit` for QEMU to exit.
 pub fn boot(
     build: &SuiteBuild,
     program: &str,
@@ -211,19 +294,27 @@ pub fn boot(
     extra: QemuArgs,
     limit: Duration,
 ) -> Result<SuiteRun, String> {
-    let run = crate::gnumach::boot_module(
+    let run = crate::gnumach::boot_module_scripted(
         &build.dir,
         kernel,
         &format!("{program}.elf"),
-        &build.dir.join(format!("{program}.console")),
+        // One log per program and kernel: the tests boot both kernels at the same time.
+        &build.dir.join(format!(
+            "{program}.{}.console",
+            kernel
+                .file_stem()
+                .map_or_else(|| "kernel".into(), |s| s.to_string_lossy())
+        )),
         extra,
         limit,
+        &script(program)?,
     )?;
     Ok(SuiteRun {
         program: program.to_string(),
         raw: run.raw,
         exit_code: run.exit_code,
         timed_out: run.timed_out,
+        stopped: run.stopped,
         elapsed: run.elapsed,
     })
 }
@@ -301,8 +392,30 @@ mod tests {
             raw: raw.into(),
             exit_code: Some(0),
             timed_out: false,
+            stopped: false,
             elapsed: Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn cut_ends_at_a_fault_and_sees_lines_after_it() {
+        let cut =
+            run("start ports.elf: suite-begin ports\na: 1\nsuite-fault ports\n[fault] x\n").cut();
+        assert!(cut.begun && cut.faulted && !cut.ended && !cut.after_fault);
+        assert_eq!(
+            cut.lines,
+            ["suite-begin ports", "a: 1", "suite-fault ports"]
+        );
+        let on = run("suite-begin ports\nsuite-fault ports\nsuite-after-fault ports: 1\n").cut();
+        assert!(on.faulted && on.after_fault);
+    }
+
+    #[test]
+    fn input_lines_unescape() {
+        assert_eq!(unescape("ab").unwrap(), b"ab");
+        assert_eq!(unescape("x\\r\\n\\t\\\\\\x41").unwrap(), b"x\r\n\t\\A");
+        assert!(unescape("\\q").is_err());
+        assert!(unescape("\\x4").is_err());
     }
 
     #[test]

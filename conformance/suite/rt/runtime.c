@@ -7,6 +7,7 @@
 #include <mach/notify.h>
 
 #include "device.h"
+#include "mach.h"
 #include "mach_host.h"
 #include "mach_port.h"
 
@@ -45,6 +46,15 @@ void mig_dealloc_reply_port(mach_port_t port)
 void mig_put_reply_port(mach_port_t port)
 {
 	(void)port;
+}
+
+/* Memory for an array a stub returns out of line when the caller's buffer is too small
+ * (i386_get_ldt's descriptor list). */
+void mig_allocate(vm_address_t *addr, vm_size_t size)
+{
+	*addr = 0;
+	if (vm_allocate(task_self, addr, size, TRUE) != KERN_SUCCESS)
+		*addr = 0;
 }
 
 vm_size_t mig_strncpy(char *dst, const char *src, vm_size_t len)
@@ -262,6 +272,9 @@ static const struct {
 	CODE(MIG_TYPE_ERROR), CODE(MIG_REPLY_MISMATCH), CODE(MIG_REMOTE_ERROR), CODE(MIG_BAD_ID),
 	CODE(MIG_BAD_ARGUMENTS), CODE(MIG_NO_REPLY), CODE(MIG_EXCEPTION),
 	CODE(MIG_ARRAY_TOO_LARGE), CODE(MIG_SERVER_DIED), CODE(MIG_DESTROY_REQUEST),
+	CODE(D_IO_ERROR), CODE(D_WOULD_BLOCK), CODE(D_NO_SUCH_DEVICE), CODE(D_ALREADY_OPEN),
+	CODE(D_DEVICE_DOWN), CODE(D_INVALID_OPERATION), CODE(D_INVALID_RECNUM),
+	CODE(D_INVALID_SIZE), CODE(D_NO_MEMORY), CODE(D_READ_ONLY),
 };
 
 static char scratch[8][96];

@@ -1,5 +1,5 @@
-//! Kernel objects as ports: the task, thread, host, host-privileged, device-master and
-//! console ports, whose receive rights live in the kernel's IPC space.
+//! Kernel objects as ports: the task, thread, host, host-privileged, device-master,
+//! console and I/O permission ports, whose receive rights live in the kernel's IPC space.
 //!
 //! Each such port carries a tag ([`KObject::tag`]) that the IPC core keeps opaque. A
 //! message sent to one is served at once by the kernel ([`crate::msg::serve`]); the
@@ -27,6 +27,13 @@ pub enum KObject {
     DeviceMaster,
     /// The console device (`device_open("console")`).
     Console,
+    /// A permission for the I/O ports `from..=to` (`i386_io_perm_create`).
+    IoPerm {
+        /// First port.
+        from: u16,
+        /// Last port.
+        to: u16,
+    },
 }
 
 const KIND_SHIFT: u32 = 56;
@@ -41,6 +48,7 @@ impl KObject {
             KObject::HostPriv => (4, 0),
             KObject::DeviceMaster => (5, 0),
             KObject::Console => (6, 0),
+            KObject::IoPerm { from, to } => (7, u64::from(from) << 16 | u64::from(to)),
         };
         (kind << KIND_SHIFT) | id
     }
@@ -55,6 +63,10 @@ impl KObject {
             4 => KObject::HostPriv,
             5 => KObject::DeviceMaster,
             6 => KObject::Console,
+            7 => KObject::IoPerm {
+                from: (id >> 16) as u16,
+                to: id as u16,
+            },
             _ => return None,
         })
     }

@@ -451,23 +451,30 @@ pub fn serve(k: &mut Kernel, m: KMsg, offsets: Vec<u64>) {
     };
     let ks = k.ipc().kernel_space();
     let c = k.ipc().copyout(ks, m, &mut ool);
-    let request = c.bytes;
-    let reply = crate::servers::dispatch(k, &request, &mut ool);
+    serve_request(k, &c.bytes, &mut ool);
+}
+
+/// Runs the generated server over a request already in the kernel space and sends its reply
+/// from there. With `MIG_NO_REPLY` the server keeps the reply right and the request, and
+/// answers later by calling this again (a console read waiting for input:
+/// `console::poll_input`).
+pub fn serve_request(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) {
+    let ks = k.ipc().kernel_space();
+    let reply = crate::servers::dispatch(k, request, ool);
     let size =
         (u32::from_le_bytes(reply[4..8].try_into().unwrap_or([0; 4])) as usize).min(reply.len());
     let code = i32::from_le_bytes(reply[40..44].try_into().unwrap_or([0; 4]));
     let remote = u32::from_le_bytes(reply[8..12].try_into().unwrap_or([0; 4]));
     if code == MIG_BAD_ID || code == MIG_BAD_ARGUMENTS {
         // No routine ran: GNU Mach destroys the request, so the rights it carried go.
-        k.ipc().destroy_received_body(ks, &request, &mut ool);
+        k.ipc().destroy_received_body(ks, request, ool);
     }
-    if code == MIG_NO_REPLY || remote == MACH_PORT_NULL {
-        // No reply: the reply right (if any) is released.
-        if remote != MACH_PORT_NULL {
-            let _ = k.ipc().deallocate(ks, remote);
-        }
+    if code == MIG_NO_REPLY {
+        // The server kept the reply right: it answers later.
+    } else if remote == MACH_PORT_NULL {
+        // A simple routine: no reply.
     } else {
-        match k.ipc().copyin(ks, &reply[..size], &mut ool) {
+        match k.ipc().copyin(ks, &reply[..size], ool) {
             Ok(r) => match k.ipc().send(r, true) {
                 Ok(Sent::Kernel(r)) => k.ipc().destroy_kmsg(r),
                 Ok(_) => {}

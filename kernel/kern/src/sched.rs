@@ -428,6 +428,20 @@ impl Kernel {
         if root != self.loaded_root {
             mm::switch_to(root);
             self.loaded_root = root;
+            let bits = task
+                .and_then(|t| self.tasks.get(&t))
+                .and_then(|t| t.io_bitmap.as_deref());
+            crate::arch::gdt::set_io_bitmap(bits);
+        }
+    }
+
+    /// Reloads the I/O permission bitmap of `task` into the TSS if its address space is the
+    /// loaded one (after `i386_io_perm_modify`).
+    pub fn reload_io_bitmap(&mut self, task: TaskId) {
+        if let Some(t) = self.tasks.get(&task) {
+            if t.root == self.loaded_root {
+                crate::arch::gdt::set_io_bitmap(t.io_bitmap.as_deref());
+            }
         }
     }
 

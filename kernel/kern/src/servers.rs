@@ -46,6 +46,18 @@ const TASK_BASIC_INFO_COUNT: usize = 30;
 
 /// `D_NO_SUCH_DEVICE`.
 const D_NO_SUCH_DEVICE: i32 = 2502;
+/// `D_INVALID_OPERATION`.
+const D_INVALID_OPERATION: i32 = 2505;
+/// `MIG_NO_REPLY`: the reply goes later (a console read waiting for input).
+const MIG_NO_REPLY: i32 = -305;
+/// The most `device_read_inband` returns (`io_buf_ptr_inband_t`).
+const INBAND_MAX: usize = 128;
+/// `RB_HALT`: halt instead of rebooting.
+const RB_HALT: i32 = 0x8;
+/// `RB_DEBUGGER`: enter the kernel debugger instead of rebooting.
+const RB_DEBUGGER: i32 = 0x1000;
+/// Ports of the x86 I/O space: bits of a task's I/O permission bitmap.
+const IO_PORTS: usize = 0x10000;
 /// `KERN_INVALID_HOST`.
 const KERN_INVALID_HOST: i32 = 22;
 
@@ -57,6 +69,8 @@ fn err(code: KernReturn) -> rt::Error {
 pub struct Srv<'a> {
     k: &'a mut Kernel,
     ool: &'a mut KernelOol,
+    /// The request being served (kept by a console read that must wait for input).
+    request: &'a [u8],
 }
 
 /// Hands a request (bytes of the kernel space) to the generated server of its subsystem;
@@ -66,7 +80,7 @@ pub fn dispatch(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) -> Vec<u8> 
         .get(28..32)
         .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
     let req = rt::KernelRequest::new(request);
-    let mut s = Srv { k, ool };
+    let mut s = Srv { k, ool, request };
     let mut reply;
     match id {
         2000..=2099 => {
@@ -401,6 +415,68 @@ impl mig::mach_port::server::Server for Srv<'_> {
     }
 }
 
+/// The device a `device_open` name opens, by GNU Mach's rule (observed: `devread`): the name
+/// is a prefix up to its first digit, then an optional decimal unit (wrapping at 2^32), then
+/// anything; `console` with any unit and `com` with unit 0 (QEMU's one serial line, which is
+/// the console with `console=com0`) are the console. Other names: `None`.
+fn device_of_name(name: &[u8]) -> Option<KObject> {
+    let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
+    let digits = name
+        .iter()
+        .position(u8::is_ascii_digit)
+        .unwrap_or(name.len());
+    let (prefix, rest) = name.split_at(digits);
+    let unit = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0u32, |u, &d| {
+            u.wrapping_mul(10).wrapping_add(u32::from(d - b'0'))
+        });
+    match (prefix, unit) {
+        (b"console", _) | (b"com", 0) => Some(KObject::Console),
+        _ => None,
+    }
+}
+
+impl Srv<'_> {
+    /// `device_open` and `device_open_new`: on another port than the device master,
+    /// `D_INVALID_OPERATION` (observed on the host port: `devread`).
+    fn open_device(
+        &mut self,
+        master_port: rt::PortName,
+        name: &[u8],
+    ) -> Result<rt::Poly, rt::Error> {
+        if self.object(master_port) != Some(KObject::DeviceMaster) {
+            return Err(rt::Error::new(D_INVALID_OPERATION));
+        }
+        if device_of_name(name) != Some(KObject::Console) {
+            return Err(rt::Error::new(D_NO_SUCH_DEVICE));
+        }
+        let console = self.k.kports().console;
+        let n = self.kname(console);
+        Ok(rt::Poly::new(n, MACH_MSG_TYPE_COPY_SEND))
+    }
+
+    /// Console input for a read of `wanted` bytes (GNU Mach's rule, observed: `devread`): the
+    /// read waits until input is there, whatever the mode (`D_NOWAIT` too), then returns what
+    /// is there up to `wanted` (a negative count asks for everything, 0 returns nothing) and
+    /// at most `max`. `None`: no input yet; the request is kept and answered later.
+    fn console_input(&mut self, wanted: i32, max: usize) -> Option<Vec<u8>> {
+        let wanted = if wanted < 0 {
+            max
+        } else {
+            (wanted as usize).min(max)
+        };
+        match crate::console::take_input(wanted) {
+            Some(bytes) => Some(bytes),
+            None => {
+                crate::console::wait_for_input(self.request.to_vec());
+                None
+            }
+        }
+    }
+}
+
 impl mig::device::server::Server for Srv<'_> {
     fn device_open(
         &mut self,
@@ -409,16 +485,54 @@ impl mig::device::server::Server for Srv<'_> {
         _mode: u32,
         name: &[u8],
     ) -> Result<rt::Poly, rt::Error> {
-        if self.object(master_port) != Some(KObject::DeviceMaster) {
-            return Err(err(KERN_INVALID_ARGUMENT));
-        }
-        let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
-        if name != b"console" {
+        self.open_device(master_port, name)
+    }
+
+    fn device_open_new(
+        &mut self,
+        master_port: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        name: &[u8],
+    ) -> Result<rt::Poly, rt::Error> {
+        self.open_device(master_port, name)
+    }
+
+    fn device_read(
+        &mut self,
+        device: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        _recnum: u64,
+        bytes_wanted: i32,
+    ) -> Result<rt::OolToken<u8>, rt::Error> {
+        if self.object(device) != Some(KObject::Console) {
             return Err(rt::Error::new(D_NO_SUCH_DEVICE));
         }
-        let console = self.k.kports().console;
-        let n = self.kname(console);
-        Ok(rt::Poly::new(n, MACH_MSG_TYPE_COPY_SEND))
+        let bytes = self
+            .console_input(bytes_wanted, crate::console::INPUT_LIMIT)
+            .ok_or(rt::Error::new(MIG_NO_REPLY))?;
+        let len = bytes.len();
+        Ok(rt::OolToken::new(self.ool.put(bytes), len))
+    }
+
+    fn device_read_inband(
+        &mut self,
+        device: rt::PortName,
+        _reply_port: rt::Poly,
+        _mode: u32,
+        _recnum: u64,
+        bytes_wanted: i32,
+        data: &mut [u8],
+    ) -> Result<usize, rt::Error> {
+        if self.object(device) != Some(KObject::Console) {
+            return Err(rt::Error::new(D_NO_SUCH_DEVICE));
+        }
+        let bytes = self
+            .console_input(bytes_wanted, INBAND_MAX.min(data.len()))
+            .ok_or(rt::Error::new(MIG_NO_REPLY))?;
+        data[..bytes.len()].copy_from_slice(&bytes);
+        Ok(bytes.len())
     }
 
     fn device_close(&mut self, device: rt::PortName) -> Result<(), rt::Error> {
@@ -466,9 +580,20 @@ impl mig::device::server::Server for Srv<'_> {
 }
 
 impl mig::mach_host::server::Server for Srv<'_> {
-    fn host_reboot(&mut self, host_priv: rt::PortName, _options: i32) -> Result<(), rt::Error> {
+    /// GNU Mach's answers under QEMU `-no-reboot` (observed: `conformance/tests/reboot.rs`):
+    /// `RB_DEBUGGER` (with or without `RB_HALT`) panics for want of a debugger and then
+    /// reboots; `RB_HALT` says so and halts for good; any other flags reboot at once.
+    fn host_reboot(&mut self, host_priv: rt::PortName, options: i32) -> Result<(), rt::Error> {
         if self.object(host_priv) != Some(KObject::HostPriv) {
             return Err(rt::Error::new(KERN_INVALID_HOST));
+        }
+        if options & RB_DEBUGGER != 0 {
+            crate::kprintln!("panic: host_reboot: RB_DEBUGGER, but Mach_R has no kernel debugger");
+            crate::arch::reset::reset()
+        }
+        if options & RB_HALT != 0 {
+            crate::kprintln!("host_reboot: RB_HALT: halted; power off or reset the machine");
+            crate::arch::cpu::halt_forever()
         }
         crate::arch::reset::reset()
     }
@@ -894,7 +1019,63 @@ impl mig::mach::server::Server for Srv<'_> {
     }
 }
 
-impl mig::mach_i386::server::Server for Srv<'_> {}
+/// Sets (`deny`) or clears the bits of ports `from..=to` in an I/O permission bitmap.
+fn set_io_bits(bitmap: &mut [u8], from: u16, to: u16, deny: bool) {
+    for port in usize::from(from)..=usize::from(to) {
+        let (byte, bit) = (port / 8, 1u8 << (port % 8));
+        if deny {
+            bitmap[byte] |= bit;
+        } else {
+            bitmap[byte] &= !bit;
+        }
+    }
+}
+
+impl mig::mach_i386::server::Server for Srv<'_> {
+    /// A new port standing for the ports `from..=to` (observed: `ioperm`): on the device
+    /// master port only, `KERN_INVALID_ARGUMENT` otherwise and when `from > to`.
+    fn i386_io_perm_create(
+        &mut self,
+        master_port: rt::PortName,
+        from: u16,
+        to: u16,
+    ) -> Result<rt::PortName, rt::Error> {
+        if self.object(master_port) != Some(KObject::DeviceMaster) || from > to {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        }
+        let port = crate::kobj::new_port(self.k.ipc(), KObject::IoPerm { from, to });
+        Ok(self.kname(port))
+    }
+
+    /// Grants (`enable` non-zero) or withdraws the ports of `io_perm` in the task's I/O
+    /// bitmap, which the TSS carries while the task runs (`arch::gdt::set_io_bitmap`).
+    /// `KERN_INVALID_ARGUMENT` for a target that is no task or a port that is no I/O
+    /// permission (GNU Mach 1.8 faults in the kernel on the latter: not probed further).
+    fn i386_io_perm_modify(
+        &mut self,
+        target_task: rt::PortName,
+        io_perm: rt::SendRight,
+        enable: u32,
+    ) -> Result<(), rt::Error> {
+        let right = self.take(io_perm.into_name(), MACH_MSG_TYPE_PORT_SEND);
+        let perm = match &right {
+            Right::Send(p) => KObject::from_tag(self.k.ipc().kobject(*p)),
+            _ => None,
+        };
+        self.k.ipc().destroy_right(right);
+        let t = self.task(target_task)?;
+        let Some(KObject::IoPerm { from, to }) = perm else {
+            return Err(err(KERN_INVALID_ARGUMENT));
+        };
+        let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let bitmap = task
+            .io_bitmap
+            .get_or_insert_with(|| alloc::vec![0xff; IO_PORTS / 8].into_boxed_slice());
+        set_io_bits(bitmap, from, to, enable == 0);
+        self.k.reload_io_bitmap(t);
+        Ok(())
+    }
+}
 
 /// The name of a send right a task holds for kernel object `port`, made for a trap.
 pub fn self_port(k: &mut Kernel, space: SpaceId, port: mach_r_ipc::PortId) -> Name {

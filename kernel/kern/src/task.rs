@@ -94,6 +94,9 @@ pub struct Task {
     pub threads: Vec<ThreadId>,
     /// `task_suspend` count.
     pub suspend_count: u32,
+    /// Its I/O permission bitmap (a set bit denies the port), once `i386_io_perm_modify`
+    /// gave it one; the TSS carries it while the task's address space is loaded.
+    pub io_bitmap: Option<alloc::boxed::Box<[u8]>>,
 }
 
 /// What [`run`] reports.
@@ -322,6 +325,7 @@ pub fn create(
             at_line_start: true,
             threads: alloc::vec![tid],
             suspend_count: 0,
+            io_bitmap: None,
         },
     );
     let mut t = Thread::new(tid, id, frame, suspend);

@@ -159,6 +159,7 @@ extern "C" fn trap_entry(frame: &mut TrapFrame, fx: &mut FxArea) {
         timer::end_of_interrupt();
         let mut k = sched::lock();
         k.tick(now);
+        crate::console::poll_input(&mut k);
         if !frame.is_from_user() {
             return;
         }

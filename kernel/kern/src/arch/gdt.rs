@@ -1,4 +1,6 @@
-//! The kernel's GDT and TSS, with the interrupt stacks (IST) every IDT vector uses.
+//! The kernel's GDT and TSS, with the interrupt stacks (IST) every IDT vector uses, and the
+//! TSS's I/O permission bitmap: the bitmap of the task whose address space is loaded
+//! ([`set_io_bitmap`]), or none (every port faults in ring 3).
 //!
 //! Selector layout (fixed by `syscall`/`sysret`, see `STAR` in [`super::usermode`]):
 //! 0x08 kernel code, 0x10 kernel data, 0x18 unused (32-bit user code slot),
@@ -50,14 +52,26 @@ struct Stacks {
     kernel: [u8; KERNEL_STACK_SIZE],
 }
 
+/// Bytes of an I/O permission bitmap: one bit per port of the 64 Ki ports.
+pub const IO_BITMAP_BYTES: usize = 0x10000 / 8;
+
+/// `iomap_base` beyond the TSS limit: no bitmap, every port denied in ring 3.
+const NO_IO_BITMAP: u16 = u16::MAX;
+
+#[repr(C)]
 struct Tables {
     gdt: [u64; 8],
     tss: Tss,
+    /// Follows the TSS at once (`iomap_base` = the TSS's size), with the 0xff byte the CPU
+    /// reads past the last port.
+    iomap: [u8; IO_BITMAP_BYTES + 1],
 }
 
-/// Written once by [`init`] with interrupts off, then read only by the CPU.
+/// Written by [`init`] during boot, and later only by [`set_io_bitmap`] (interrupts masked,
+/// under the kernel lock); otherwise read only by the CPU.
 struct CpuTables(UnsafeCell<Tables>);
-// SAFETY: written only during single-threaded boot (`init`), before any interrupt can occur.
+// SAFETY: one CPU; written during single-threaded boot (`init`) and by `set_io_bitmap` with
+// interrupts masked, which touches only the I/O bitmap fields the CPU reads on port I/O.
 unsafe impl Sync for CpuTables {}
 
 /// The stacks are used by the CPU on traps; Rust never reads or writes them as values.
@@ -76,6 +90,7 @@ static TABLES: CpuTables = CpuTables(UnsafeCell::new(Tables {
         reserved3: 0,
         iomap_base: 0,
     },
+    iomap: [0xff; IO_BITMAP_BYTES + 1],
 }));
 static STACKS: CpuStacks = CpuStacks(UnsafeCell::new(Stacks {
     ist: [[0; IST_STACK_SIZE]; IST_STACKS],
@@ -106,9 +121,9 @@ pub fn init() {
         t.tss.ist[i] = stacks + ((i + 1) * IST_STACK_SIZE) as u64;
     }
     t.tss.rsp[0] = kernel_stack_top();
-    t.tss.iomap_base = core::mem::size_of::<Tss>() as u16; // no I/O bitmap: ring 3 has no ports
+    t.tss.iomap_base = NO_IO_BITMAP; // no I/O bitmap until a task has one: ring 3 has no ports
     let tss = core::ptr::addr_of!(t.tss) as u64;
-    let limit = (core::mem::size_of::<Tss>() - 1) as u64;
+    let limit = (core::mem::size_of::<Tss>() + IO_BITMAP_BYTES) as u64;
     t.gdt = [
         0,
         0x00af_9a00_0000_ffff, // kernel code, 64-bit
@@ -146,5 +161,20 @@ pub fn init() {
             tss = in(reg) u64::from(TSS_SEL),
             tmp = out(reg) _,
         );
+    }
+}
+
+/// Loads a task's I/O permission bitmap into the TSS (`IO_BITMAP_BYTES` bytes, a set bit
+/// denies the port), or, with `None`, no bitmap at all. Called with interrupts masked.
+pub fn set_io_bitmap(bitmap: Option<&[u8]>) {
+    // SAFETY: one CPU with interrupts masked (the kernel lock is held): nothing else runs
+    // while the bitmap fields change, and the CPU reads them only on port I/O in ring 3.
+    let t = unsafe { &mut *TABLES.0.get() };
+    match bitmap {
+        Some(bits) if bits.len() == IO_BITMAP_BYTES => {
+            t.iomap[..IO_BITMAP_BYTES].copy_from_slice(bits);
+            t.tss.iomap_base = core::mem::size_of::<Tss>() as u16;
+        }
+        _ => t.tss.iomap_base = NO_IO_BITMAP,
     }
 }

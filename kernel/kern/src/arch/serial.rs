@@ -1,4 +1,5 @@
-//! The COM1 16550 UART, polled: the kernel console and the test transcript.
+//! The COM1 16550 UART, polled: the kernel console, the test transcript and the console
+//! device's input (drained on every tick and at every read, `console::poll_input`).
 
 use super::cpu::{inb, outb};
 
@@ -28,6 +29,19 @@ pub fn write_byte(b: u8) {
             }
         }
         outb(COM1, b);
+    }
+}
+
+/// The next received byte, if the receiver holds one.
+pub fn read_byte() -> Option<u8> {
+    // SAFETY: reading the line status and the receive buffer of COM1 only; reading the
+    // buffer takes the byte out of the UART, which only the console input does.
+    unsafe {
+        if inb(COM1 + 5) & 0x01 != 0 {
+            Some(inb(COM1))
+        } else {
+            None
+        }
     }
 }
 
