@@ -376,6 +376,8 @@ pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Res
             at_line_start: true,
             threads: Vec::new(),
             suspend_count: 0,
+            // A new task has no I/O permissions of its own (not probed on GNU Mach).
+            io_bitmap: None,
         },
     );
     Ok(id)
