@@ -14,7 +14,60 @@ pub const MACH_MSGH_BITS_COMPLEX: u32 = 0x8000_0000;
 pub const MACH_NOTIFY_SEND_ONCE: u32 = 0o107;
 pub const MIG_TYPE_ERROR: i32 = -300;
 pub const MIG_REPLY_MISMATCH: i32 = -301;
+pub const MIG_ARRAY_TOO_LARGE: i32 = -307;
 pub const MIG_SERVER_DIED: i32 = -308;
+
+/// The `mach_msg` option names of gnumach-dev's `<mach/message.h>` a `msgoption` may use.
+const OPTION_NAMES: &[(&str, u32)] = &[
+    ("MACH_MSG_OPTION_NONE", 0),
+    ("MACH_SEND_MSG", MACH_SEND_MSG),
+    ("MACH_RCV_MSG", MACH_RCV_MSG),
+    ("MACH_SEND_TIMEOUT", MACH_SEND_TIMEOUT),
+    ("MACH_SEND_NOTIFY", 0x20),
+    ("MACH_SEND_INTERRUPT", 0x40),
+    ("MACH_SEND_CANCEL", 0x80),
+    ("MACH_RCV_TIMEOUT", MACH_RCV_TIMEOUT),
+    ("MACH_RCV_NOTIFY", 0x200),
+    ("MACH_RCV_INTERRUPT", 0x400),
+    ("MACH_RCV_LARGE", 0x800),
+    ("MACH_SEND_ALWAYS", 0x1_0000),
+];
+
+/// A number (decimal, `0x` hex or `0` octal, as C reads it).
+fn c_number(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+/// The value of a `msgoption` text: numbers and GNU Mach's option names joined by `|`.
+pub fn option_value(text: &str) -> Option<u32> {
+    text.split('|').try_fold(0u32, |acc, part| {
+        let part = part.trim().trim_start_matches('(').trim_end_matches(')');
+        let v = c_number(part).or_else(|| {
+            OPTION_NAMES
+                .iter()
+                .find(|(n, _)| *n == part.trim())
+                .map(|(_, v)| *v)
+        })?;
+        Some(acc | v)
+    })
+}
+
+/// The value of a `waittime` text: a number or `MACH_MSG_TIMEOUT_NONE` (a C variable cannot
+/// be read by an object that does not link against it).
+pub fn timeout_value(text: &str) -> Option<u32> {
+    let t = text.trim();
+    if t == "MACH_MSG_TIMEOUT_NONE" {
+        return Some(0);
+    }
+    c_number(t)
+}
 
 /// How one C parameter is passed in registers (System V x86_64, integer class only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

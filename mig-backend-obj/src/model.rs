@@ -21,6 +21,10 @@ pub struct Datum<'a> {
     pub desc_offset: u32,
     pub data_offset: u32,
     pub data_max: u32,
+    /// Bytes of padding after the data, at most.
+    pub pad_max: u32,
+    /// Bytes of one C element inline (port rights take the target's 8-byte slot).
+    pub elem_bytes: u32,
     /// The sender picks `msgt_name` at run time (the index of its `<name>Poly` argument).
     pub poly: Option<usize>,
     /// The receiver accepts any `msgt_name`.
@@ -66,6 +70,8 @@ pub struct Message<'a> {
     pub data: Vec<Datum<'a>>,
     pub fixed_size: u32,
     pub max_size: u32,
+    /// Some datum has a size known only at run time.
+    pub variable: bool,
 }
 
 impl Message<'_> {
@@ -115,6 +121,10 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                     desc_offset: f.offset,
                     data_offset: f.offset + f.size,
                     data_max: 0,
+                    pad_max: 0,
+                    elem_bytes: ty
+                        .map(|t| inline_element_bytes(v.target(), t) as u32)
+                        .unwrap_or(4),
                     poly: argument
                         .and_then(|a| r.arguments[a].poly)
                         .filter(|_| ty.is_some_and(|t| t.name_in.is_polymorphic())),
@@ -126,18 +136,21 @@ fn message<'a>(v: &'a Validated, r: &'a Routine, l: &MessageLayout) -> Message<'
                 if let Some(d) = data.last_mut() {
                     d.data_max = f.size;
                     d.data_offset = f.offset;
-                    let elem =
-                        d.ty.map(|t| inline_element_bytes(v.target(), t) as u32)
-                            .unwrap_or(4);
-                    d.shape = data_shape(d.ty, *storage, d.data_max, elem);
+                    d.shape = data_shape(d.ty, *storage, d.data_max, d.elem_bytes);
                 }
             }
-            FieldRole::Padding { .. } | FieldRole::Header => {}
+            FieldRole::Padding { .. } => {
+                if let Some(d) = data.last_mut() {
+                    d.pad_max = f.size;
+                }
+            }
+            FieldRole::Header => {}
         }
     }
     Message {
         data,
         fixed_size: l.fixed_size,
         max_size: l.max_size,
+        variable: l.variable,
     }
 }

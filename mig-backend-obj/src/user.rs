@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, FuncRef, InstBuilder, Signature, StackSlotData, StackSlotKind, Value,
+    types, AbiParam, BlockArg, FuncRef, InstBuilder, Signature, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{Linkage, Module as _};
 use mig_ir::shape::DataShape;
 use mig_ir::{ArgumentKind, Routine, Validated};
@@ -28,7 +28,7 @@ pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
         out.push(Unsupported {
             routine: None,
             message: format!(
-                "the object back end generates x86_64 code only; target `{}` is not supported \
+                "the object back end is x86_64 only: target `{}` is not supported \
                  (use the C back end)",
                 v.target().name
             ),
@@ -48,17 +48,20 @@ pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
                 message,
             })
         };
-        if r.msg_option
-            .as_deref()
-            .is_some_and(|o| o.parse::<u32>().is_err())
-            || r.wait_time
-                .as_deref()
-                .is_some_and(|o| o.parse::<u32>().is_err())
-        {
-            bad(
-                "symbolic msgoption/waittime values are not supported by the object back end"
-                    .into(),
-            );
+        if let Some(o) = r.msg_option.as_deref() {
+            if abi::option_value(o).is_none() {
+                bad(format!(
+                    "msgoption `{o}` is not a number or `|` of GNU Mach's MACH_* option names"
+                ));
+            }
+        }
+        if let Some(w) = r.wait_time.as_deref() {
+            if abi::timeout_value(w).is_none() {
+                bad(format!(
+                    "waittime `{w}` names a C variable; the object back end takes numbers and \
+                     MACH_MSG_TIMEOUT_NONE only"
+                ));
+            }
         }
         for (k, _) in r.arguments.iter().enumerate() {
             if abi::visible_to_user(m, &r.arguments[k], r) {
@@ -67,18 +70,16 @@ pub(crate) fn unsupported(v: &Validated) -> Vec<Unsupported> {
                 }
             }
         }
-        let (req, rep) = messages(v, i);
-        for d in req
-            .data
-            .iter()
-            .chain(rep.iter().flat_map(|m| m.data.iter()))
-        {
-            if d.variable() {
-                let name = d.arg.map(|a| r.arguments[a].name.as_str()).unwrap_or("?");
+        let _ = i;
+        for a in &r.arguments {
+            let t = m.ty(a.ty);
+            if a.kind == ArgumentKind::InOut
+                && t.is_variable()
+                && t.storage != mig_ir::Storage::OutOfLine
+            {
                 bad(format!(
-                    "argument `{name}` has a variable inline size ({:?}), which the object back \
-                     end does not generate yet",
-                    d.shape
+                    "argument `{}` is an inout variable array (refused by the C back end too)",
+                    a.name
                 ));
             }
         }
@@ -93,18 +94,27 @@ struct Runtime {
     dealloc_reply: Option<cranelift_module::FuncId>,
     put_reply: Option<cranelift_module::FuncId>,
     strncpy: Option<cranelift_module::FuncId>,
+    memcpy: Option<cranelift_module::FuncId>,
+    allocate: Option<cranelift_module::FuncId>,
 }
 
 /// Which optional runtime functions the stubs of `v` call.
 struct Uses {
     reply_port: bool,
     strncpy: bool,
+    /// Variable data copied out of a reply (gcc calls `memcpy` for these copies, whose size
+    /// it cannot bound; request copies are bounded by the array maximum and inlined).
+    memcpy: bool,
+    /// A dynamic array copied out of a reply inline into a caller buffer too small.
+    allocate: bool,
 }
 
 fn runtime_uses(v: &Validated) -> Uses {
     let mut u = Uses {
         reply_port: false,
         strncpy: false,
+        memcpy: false,
+        allocate: false,
     };
     for (i, r) in v.module().routines.iter().enumerate() {
         let reply_arg = r
@@ -118,6 +128,10 @@ fn runtime_uses(v: &Validated) -> Uses {
             .iter()
             .chain(rep.iter().flat_map(|m| m.data.iter()))
             .any(|d| matches!(d.shape, DataShape::FixedString { .. }));
+        for d in rep.iter().flat_map(|m| m.data.iter()) {
+            u.memcpy |= d.variable() && !d.port;
+            u.allocate |= matches!(d.shape, DataShape::Dynamic { .. });
+        }
     }
     u
 }
@@ -152,6 +166,8 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
             uses.strncpy,
             sig(&[I64, I64, I64], Some(I64)),
         )?,
+        memcpy: import("memcpy", uses.memcpy, sig(&[I64, I64, I64], Some(I64)))?,
+        allocate: import("mig_allocate", uses.allocate, sig(&[I64, I64], None))?,
     };
     let mut ctx = Context::new();
     let mut fctx = FunctionBuilderContext::new();
@@ -186,6 +202,8 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                     .map(|f| module.declare_func_in_func(f, b.func)),
                 put_reply: rt.put_reply.map(|f| module.declare_func_in_func(f, b.func)),
                 strncpy: rt.strncpy.map(|f| module.declare_func_in_func(f, b.func)),
+                memcpy: rt.memcpy.map(|f| module.declare_func_in_func(f, b.func)),
+                allocate: rt.allocate.map(|f| module.declare_func_in_func(f, b.func)),
             };
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
@@ -200,6 +218,9 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                 k += n;
             }
             let (req, rep) = messages(v, i);
+            let base = b.declare_var(I64);
+            let size = b.declare_var(I64);
+            let complex = b.declare_var(I32);
             let mut st = Stub {
                 v,
                 r,
@@ -207,6 +228,9 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                 refs,
                 args,
                 buf: Value::from_u32(0),
+                base,
+                size,
+                complex,
             };
             st.body(&req, rep.as_ref());
             st.b.finalize(module.target_config());
@@ -236,6 +260,8 @@ struct Refs {
     dealloc_reply: Option<FuncRef>,
     put_reply: Option<FuncRef>,
     strncpy: Option<FuncRef>,
+    memcpy: Option<FuncRef>,
+    allocate: Option<FuncRef>,
 }
 
 struct Stub<'a, 'b> {
@@ -247,20 +273,41 @@ struct Stub<'a, 'b> {
     args: BTreeMap<usize, Vec<Value>>,
     /// The message buffer's address.
     buf: Value,
+    /// Where the fixed layout's offsets point now: the buffer, moved by the variable data
+    /// before the current datum (`InP`/`OutP` of the C stub).
+    base: Variable,
+    /// `msgh_size` being built (request) or left to account for (reply), zero-extended.
+    size: Variable,
+    /// `MACH_MSGH_BITS_COMPLEX` when a run-time datum made the request complex, else 0.
+    complex: Variable,
 }
 
 impl Stub<'_, '_> {
     fn store(&mut self, _ty: types::Type, val: Value, off: u32) {
+        let base = self.b.use_var(self.base);
+        self.b.ins().store(mf(), val, base, off as i32);
+    }
+    /// A store into the header (never moved).
+    fn store_head(&mut self, val: Value, off: u32) {
         let buf = self.buf;
         self.b.ins().store(mf(), val, buf, off as i32);
+    }
+    fn load_head(&mut self, ty: types::Type, off: u32) -> Value {
+        let buf = self.buf;
+        self.b.ins().load(ty, mf(), buf, off as i32)
+    }
+    /// The address of byte `off` of the fixed layout, as moved so far.
+    fn addr(&mut self, off: u32) -> Value {
+        let base = self.b.use_var(self.base);
+        self.b.ins().iadd_imm_s(base, off as i64)
     }
     fn store_const(&mut self, ty: types::Type, val: i64, off: u32) {
         let c = self.b.ins().iconst(ty, val);
         self.store(ty, c, off);
     }
     fn load(&mut self, ty: types::Type, off: u32) -> Value {
-        let buf = self.buf;
-        self.b.ins().load(ty, mf(), buf, off as i32)
+        let base = self.b.use_var(self.base);
+        self.b.ins().load(ty, mf(), base, off as i32)
     }
     fn arg(&self, i: usize) -> Value {
         self.args[&i][0]
@@ -294,9 +341,14 @@ impl Stub<'_, '_> {
             3,
         ));
         self.buf = self.b.ins().stack_addr(I64, slot, 0);
+        let buf = self.buf;
+        self.b.def_var(self.base, buf);
         let r = self.r;
-        // Complexity decided at run time by polymorphic rights: 0 while simple.
-        let mut complex_bits = self.b.ins().iconst(I32, 0);
+        // Complexity decided at run time by polymorphic rights and dynamic arrays.
+        let zero = self.b.ins().iconst(I32, 0);
+        self.b.def_var(self.complex, zero);
+        let fixed = self.b.ins().iconst(I64, req.fixed_size as i64);
+        self.b.def_var(self.size, fixed);
         for d in &req.data {
             let Some(ai) = d.arg else { continue };
             let dealloc = self.dealloc_always(ai);
@@ -309,7 +361,9 @@ impl Stub<'_, '_> {
                 let bit = self.b.ins().iconst(I32, abi::MACH_MSGH_BITS_COMPLEX as i64);
                 let zero = self.b.ins().iconst(I32, 0);
                 let add = self.b.ins().select(any, bit, zero);
-                complex_bits = self.b.ins().bor(complex_bits, add);
+                let c = self.b.use_var(self.complex);
+                let c = self.b.ins().bor(c, add);
+                self.b.def_var(self.complex, c);
                 let byte = self.b.ins().ireduce(I8, poly);
                 self.store(I8, byte, d.desc_offset);
             }
@@ -321,8 +375,12 @@ impl Stub<'_, '_> {
                 let w = self.b.ins().bor(w, bit);
                 self.store(I32, w, d.desc_offset);
             }
-            self.send_datum(d, ai);
+            if let Some(delta) = self.send_datum(d, ai) {
+                self.advance(delta, d);
+            }
         }
+        let buf = self.buf;
+        self.b.def_var(self.base, buf);
         // Header.
         let m = self.v.module();
         let disposition = |s: &mut Self, i: usize| -> Value {
@@ -361,16 +419,17 @@ impl Stub<'_, '_> {
                 .bor_imm_u(bits, abi::MACH_MSGH_BITS_COMPLEX as i64);
         }
         if req.runtime_complex() {
-            bits = self.b.ins().bor(bits, complex_bits);
+            let c = self.b.use_var(self.complex);
+            bits = self.b.ins().bor(bits, c);
         }
         let own_reply = reply_arg.is_none() && !r.is_simple();
-        self.store(I32, bits, 0);
+        self.store_head(bits, 0);
         let remote = match r.request_port() {
             Some(i) => self.arg(i),
             None => self.b.ins().iconst(I32, 0),
         };
         let remote = self.b.ins().uextend(I64, remote);
-        self.store(I64, remote, 8);
+        self.store_head(remote, 8);
         let reply_port = match reply_arg {
             Some(i) => self.arg(i),
             None if own_reply => {
@@ -383,10 +442,14 @@ impl Stub<'_, '_> {
             None => self.b.ins().iconst(I32, 0),
         };
         let rp = self.b.ins().uextend(I64, reply_port);
-        self.store(I64, rp, 16);
-        self.store_const(I32, 0, 24);
-        self.store_const(I32, r.msgh_id as i64, 28);
-        self.store_const(I32, req.fixed_size as i64, 4);
+        self.store_head(rp, 16);
+        let z = self.b.ins().iconst(I32, 0);
+        self.store_head(z, 24);
+        let id = self.b.ins().iconst(I32, r.msgh_id as i64);
+        self.store_head(id, 28);
+        let size = self.b.use_var(self.size);
+        let send_size = self.b.ins().ireduce(I32, size);
+        self.store_head(send_size, 4);
         // mach_msg
         let mut option = abi::MACH_SEND_MSG;
         if rep.is_some() {
@@ -397,10 +460,7 @@ impl Stub<'_, '_> {
             .arguments
             .iter()
             .position(|a| a.kind == ArgumentKind::MsgOption);
-        match (
-            opt_arg,
-            r.msg_option.as_deref().and_then(|o| o.parse::<u32>().ok()),
-        ) {
+        match (opt_arg, r.msg_option.as_deref().and_then(abi::option_value)) {
             (Some(i), _) => option = self.b.ins().bor(option, self.args[&i][0]),
             (None, Some(n)) => option = self.b.ins().bor_imm_u(option, n as i64),
             _ => {}
@@ -409,7 +469,7 @@ impl Stub<'_, '_> {
             .arguments
             .iter()
             .position(|a| a.kind == ArgumentKind::WaitTime);
-        let wait_const = r.wait_time.as_deref().and_then(|w| w.parse::<u32>().ok());
+        let wait_const = r.wait_time.as_deref().and_then(abi::timeout_value);
         let timeout = match (wait_arg, wait_const) {
             (Some(i), _) => Some(self.arg(i)),
             (None, Some(n)) => Some(self.b.ins().iconst(I32, n as i64)),
@@ -427,7 +487,6 @@ impl Stub<'_, '_> {
             }
             None => self.b.ins().iconst(I32, 0),
         };
-        let send_size = self.b.ins().iconst(I32, req.fixed_size as i64);
         let zero = self.b.ins().iconst(I32, 0);
         let buf = self.buf;
         let Some(rep) = rep else {
@@ -440,7 +499,7 @@ impl Stub<'_, '_> {
             return;
         };
         let rcv_size = self.b.ins().iconst(I32, rep.max_size as i64);
-        let rcv_name = self.load(I32, 16);
+        let rcv_name = self.load_head(I32, 16);
         let call = self.b.ins().call(
             self.refs.mach_msg,
             &[buf, option, send_size, rcv_size, rcv_name, timeout, zero],
@@ -452,7 +511,7 @@ impl Stub<'_, '_> {
         self.b.switch_to_block(failed);
         self.b.seal_block(failed);
         if own_reply {
-            let p = self.load(I32, 16);
+            let p = self.load_head(I32, 16);
             self.b.ins().call(
                 self.refs.dealloc_reply.expect("declared by runtime_uses"),
                 &[p],
@@ -462,7 +521,7 @@ impl Stub<'_, '_> {
         self.b.switch_to_block(sent);
         self.b.seal_block(sent);
         if own_reply {
-            let p = self.load(I32, 16);
+            let p = self.load_head(I32, 16);
             self.b
                 .ins()
                 .call(self.refs.put_reply.expect("declared by runtime_uses"), &[p]);
@@ -504,7 +563,9 @@ impl Stub<'_, '_> {
         }
     }
 
-    fn send_datum(&mut self, d: &Datum<'_>, ai: usize) {
+    /// Fills one datum of the request; for variable data, returns the bytes it took
+    /// (`msgh_size_delta`).
+    fn send_datum(&mut self, d: &Datum<'_>, ai: usize) -> Option<Value> {
         let off = d.data_offset;
         let a = &self.r.arguments[ai];
         match d.shape {
@@ -532,7 +593,7 @@ impl Stub<'_, '_> {
                     }
                     Pass::Ptr if bytes > 8 => {
                         let p = self.arg(ai);
-                        let buf = self.buf;
+                        let buf = self.b.use_var(self.base);
                         self.copy(buf, off as i32, p, 0, bytes);
                     }
                     _ if matches!(bytes, 1 | 2 | 4 | 8) => {
@@ -552,14 +613,14 @@ impl Stub<'_, '_> {
                         ));
                         let t = self.b.ins().stack_addr(I64, tmp, 0);
                         self.b.ins().store(mf(), x, t, 0);
-                        let buf = self.buf;
+                        let buf = self.b.use_var(self.base);
                         self.copy(buf, off as i32, t, 0, bytes);
                     }
                 }
             }
             DataShape::FixedString { max } => {
                 let src = self.arg(ai);
-                let dst = self.b.ins().iadd_imm_s(self.buf, off as i64);
+                let dst = self.addr(off);
                 let n = self.b.ins().iconst(I64, max as i64);
                 self.b.ins().call(
                     self.refs.strncpy.expect("declared by runtime_uses"),
@@ -568,7 +629,7 @@ impl Stub<'_, '_> {
             }
             DataShape::FixedArray { bytes, .. } => {
                 let src = self.arg(ai);
-                let buf = self.buf;
+                let buf = self.b.use_var(self.base);
                 self.copy(buf, off as i32, src, 0, bytes);
             }
             DataShape::PortArray { n } => {
@@ -593,12 +654,268 @@ impl Stub<'_, '_> {
                     self.store(I32, n, d.desc_offset + 4);
                 }
             }
-            DataShape::VarArray { .. }
-            | DataShape::VarString { .. }
-            | DataShape::Dynamic { .. } => {
-                unreachable!("refused by check()")
+            DataShape::VarArray { max } => {
+                let cnt = self.count_value(ai);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThan, cnt, max as i64);
+                self.return_if(big, abi::MIG_ARRAY_TOO_LARGE);
+                let n = self.b.ins().uextend(I64, cnt);
+                let src = self.arg(ai);
+                let dst = self.addr(off);
+                if d.port {
+                    self.ports_to_slots(dst, src, n);
+                } else {
+                    let bytes = self.b.ins().imul_imm_u(n, d.elem_bytes.max(1) as i64);
+                    self.copy_bytes(dst, src, bytes);
+                }
+                self.store_number(d, cnt);
+                return Some(self.padded(d.elem_bytes.max(1), n));
+            }
+            DataShape::VarString { max } => {
+                // Up to max - 1 bytes and a NUL; msgt_number counts the NUL.
+                let src = self.arg(ai);
+                let dst = self.addr(off);
+                let head = self.b.create_block();
+                self.b.append_block_param(head, I64);
+                let body = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.append_block_param(done, I64);
+                let zero = self.b.ins().iconst(I64, 0);
+                self.b.ins().jump(head, &[BlockArg::Value(zero)]);
+                self.b.switch_to_block(head);
+                let i = self.b.block_params(head)[0];
+                let i1 = self.b.ins().iadd_imm_s(i, 1);
+                let room = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, i1, max as i64);
+                let at = self.b.ins().iadd(src, i);
+                let c = self.b.ins().uload8(I32, mf(), at, 0);
+                let nul = self.b.ins().icmp_imm_u(IntCC::Equal, c, 0);
+                let stop = self.b.ins().icmp_imm_u(IntCC::Equal, room, 0);
+                let stop = self.b.ins().bor(stop, nul);
+                self.b
+                    .ins()
+                    .brif(stop, done, &[BlockArg::Value(i)], body, &[]);
+                self.b.switch_to_block(body);
+                self.b.seal_block(body);
+                let to = self.b.ins().iadd(dst, i);
+                self.b.ins().istore8(mf(), c, to, 0);
+                self.b.ins().jump(head, &[BlockArg::Value(i1)]);
+                self.b.seal_block(head);
+                self.b.switch_to_block(done);
+                self.b.seal_block(done);
+                let i = self.b.block_params(done)[0];
+                let to = self.b.ins().iadd(dst, i);
+                let z = self.b.ins().iconst(I8, 0);
+                self.b.ins().store(mf(), z, to, 0);
+                let n = self.b.ins().iadd_imm_s(i, 1);
+                let n32 = self.b.ins().ireduce(I32, n);
+                self.store(I32, n32, d.desc_offset + 4);
+                return Some(self.padded(1, n));
+            }
+            DataShape::Dynamic { max } => {
+                let cnt = self.count_value(ai);
+                let n = self.b.ins().uextend(I64, cnt);
+                let src = self.arg(ai);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThan, cnt, max as i64);
+                let ool = self.b.create_block();
+                let inl = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.append_block_param(join, I64);
+                self.b.ins().brif(big, ool, &[], inl, &[]);
+                // Out of line: the caller's array, by address.
+                self.b.switch_to_block(ool);
+                self.b.seal_block(ool);
+                let w = self.load(I32, d.desc_offset);
+                let mut w = self.b.ins().band_imm_u(w, !(1u32 << 29) as i64);
+                let name_bits = self.v.target().port_name.size * 8;
+                if d.port && d.size_bits != name_bits {
+                    w = self.b.ins().band_imm_u(w, !(0xffffu32 << 8) as i64);
+                    w = self.b.ins().bor_imm_u(w, (name_bits << 8) as i64);
+                }
+                self.store(I32, w, d.desc_offset);
+                self.store(I64, src, off);
+                self.set_complex();
+                let ptr = self
+                    .b
+                    .ins()
+                    .iconst(I64, self.v.target().c.pointer.size as i64);
+                self.b.ins().jump(join, &[BlockArg::Value(ptr)]);
+                // Inline.
+                self.b.switch_to_block(inl);
+                self.b.seal_block(inl);
+                let dst = self.addr(off);
+                if d.port {
+                    self.set_complex();
+                    self.ports_to_slots(dst, src, n);
+                } else {
+                    let bytes = self.b.ins().imul_imm_u(n, d.elem_bytes.max(1) as i64);
+                    self.copy_bytes(dst, src, bytes);
+                }
+                let delta = self.padded(d.elem_bytes.max(1), n);
+                self.b.ins().jump(join, &[BlockArg::Value(delta)]);
+                self.b.switch_to_block(join);
+                self.b.seal_block(join);
+                let delta = self.b.block_params(join)[0];
+                self.store_number(d, cnt);
+                return Some(delta);
             }
         }
+        None
+    }
+
+    /// The count of the array argument `ai` (its `<name>Cnt`), 32 bits.
+    fn count_value(&mut self, ai: usize) -> Value {
+        match self.r.arguments[ai].count {
+            Some(c) => self.scalar(c, 4),
+            None => self.b.ins().iconst(I32, 0),
+        }
+    }
+
+    /// `msgt_number` of datum `d` for `cnt` C elements.
+    fn store_number(&mut self, d: &Datum<'_>, cnt: Value) {
+        let ratio = d.ratio();
+        let n = if ratio == 1 {
+            cnt
+        } else {
+            self.b.ins().imul_imm_u(cnt, ratio as i64)
+        };
+        self.store(I32, n, d.desc_offset + 4);
+    }
+
+    fn set_complex(&mut self) {
+        let c = self.b.use_var(self.complex);
+        let c = self
+            .b
+            .ins()
+            .bor_imm_u(c, abi::MACH_MSGH_BITS_COMPLEX as i64);
+        self.b.def_var(self.complex, c);
+    }
+
+    /// `e * n` bytes rounded up to the message alignment (64-bit).
+    fn padded(&mut self, e: u32, n: Value) -> Value {
+        let a = self.v.target().message_alignment as i64;
+        let raw = if e == 1 {
+            n
+        } else {
+            self.b.ins().imul_imm_u(n, e as i64)
+        };
+        if (e as i64) % a == 0 {
+            raw
+        } else {
+            let x = self.b.ins().iadd_imm_s(raw, a - 1);
+            self.b.ins().band_imm_u(x, !(a - 1))
+        }
+    }
+
+    /// Moves the fixed layout by a variable datum's bytes past its maximum, and counts them.
+    fn advance(&mut self, delta: Value, d: &Datum<'_>) {
+        let size = self.b.use_var(self.size);
+        let size = self.b.ins().iadd(size, delta);
+        self.b.def_var(self.size, size);
+        let base = self.b.use_var(self.base);
+        let base = self.b.ins().iadd(base, delta);
+        let base = self
+            .b
+            .ins()
+            .iadd_imm_s(base, -((d.data_max + d.pad_max) as i64));
+        self.b.def_var(self.base, base);
+    }
+
+    /// Runs `body(i)` for `i` in `start..end` (64-bit values).
+    fn for_range(&mut self, start: Value, end: Value, mut body: impl FnMut(&mut Self, Value)) {
+        let head = self.b.create_block();
+        self.b.append_block_param(head, I64);
+        let inner = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.ins().jump(head, &[BlockArg::Value(start)]);
+        self.b.switch_to_block(head);
+        let i = self.b.block_params(head)[0];
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, end);
+        self.b.ins().brif(more, inner, &[], exit, &[]);
+        self.b.switch_to_block(inner);
+        self.b.seal_block(inner);
+        body(self, i);
+        let next = self.b.ins().iadd_imm_s(i, 1);
+        self.b.ins().jump(head, &[BlockArg::Value(next)]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+    }
+
+    /// Copies `n` bytes (a 64-bit value) inline: 8-byte words, then bytes.
+    fn copy_bytes(&mut self, dst: Value, src: Value, n: Value) {
+        let words = self.b.ins().ushr_imm_u(n, 3);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.for_range(zero, words, |s, k| {
+            let o = s.b.ins().ishl_imm_u(k, 3);
+            let from = s.b.ins().iadd(src, o);
+            let x = s.b.ins().load(I64, mf(), from, 0);
+            let to = s.b.ins().iadd(dst, o);
+            s.b.ins().store(mf(), x, to, 0);
+        });
+        let start = self.b.ins().ishl_imm_u(words, 3);
+        self.for_range(start, n, |s, k| {
+            let from = s.b.ins().iadd(src, k);
+            let x = s.b.ins().load(I8, mf(), from, 0);
+            let to = s.b.ins().iadd(dst, k);
+            s.b.ins().store(mf(), x, to, 0);
+        });
+    }
+
+    /// `n` port names (4 bytes each) into 8-byte inline slots, upper halves zero.
+    fn ports_to_slots(&mut self, slots: Value, names: Value, n: Value) {
+        let zero = self.b.ins().iconst(I64, 0);
+        self.for_range(zero, n, |s, k| {
+            let o4 = s.b.ins().ishl_imm_u(k, 2);
+            let from = s.b.ins().iadd(names, o4);
+            let x = s.b.ins().uload32(mf(), from, 0);
+            let o8 = s.b.ins().ishl_imm_u(k, 3);
+            let to = s.b.ins().iadd(slots, o8);
+            s.b.ins().store(mf(), x, to, 0);
+        });
+    }
+
+    /// `n` port names out of 8-byte inline slots into a C array of 4-byte names.
+    fn slots_to_ports(&mut self, names: Value, slots: Value, n: Value) {
+        let zero = self.b.ins().iconst(I64, 0);
+        self.for_range(zero, n, |s, k| {
+            let o8 = s.b.ins().ishl_imm_u(k, 3);
+            let from = s.b.ins().iadd(slots, o8);
+            let x = s.b.ins().load(I32, mf(), from, 0);
+            let o4 = s.b.ins().ishl_imm_u(k, 2);
+            let to = s.b.ins().iadd(names, o4);
+            s.b.ins().store(mf(), x, to, 0);
+        });
+    }
+
+    /// Copies `count` elements of reply datum `d` from `src` to `dest` (ports name by name,
+    /// data with `memcpy` when `count` is not zero).
+    fn copy_elems_out(&mut self, d: &Datum<'_>, dest: Value, src: Value, count: Value) {
+        let n = self.b.ins().uextend(I64, count);
+        if d.port {
+            self.slots_to_ports(dest, src, n);
+            return;
+        }
+        let go = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.ins().brif(count, go, &[], after, &[]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        let bytes = self.b.ins().imul_imm_u(n, d.elem_bytes.max(1) as i64);
+        self.b.ins().call(
+            self.refs.memcpy.expect("declared by runtime_uses"),
+            &[dest, src, bytes],
+        );
+        self.b.ins().jump(after, &[]);
+        self.b.switch_to_block(after);
+        self.b.seal_block(after);
     }
 
     /// A `CountInOut` count sent in the request: at most the array's inline maximum.
@@ -620,8 +937,10 @@ impl Stub<'_, '_> {
 
     fn receive(&mut self, rep: &Message<'_>, own_reply: bool) {
         let r = self.r;
+        let buf = self.buf;
+        self.b.def_var(self.base, buf);
         let reply_id = r.reply_msgh_id.unwrap_or(r.msgh_id + 100);
-        let id = self.load(I32, 28);
+        let id = self.load_head(I32, 28);
         let bad = self
             .b
             .ins()
@@ -637,7 +956,7 @@ impl Stub<'_, '_> {
             .icmp_imm_u(IntCC::Equal, id, abi::MACH_NOTIFY_SEND_ONCE as i64);
         self.return_if(died, abi::MIG_SERVER_DIED);
         if own_reply {
-            let p = self.load(I32, 16);
+            let p = self.load_head(I32, 16);
             self.b.ins().call(
                 self.refs.dealloc_reply.expect("declared by runtime_uses"),
                 &[p],
@@ -650,8 +969,8 @@ impl Stub<'_, '_> {
 
         let rc = &rep.data[0];
         let rc_off = rc.data_offset;
-        let msgh_size = self.load(I32, 4);
-        let bits = self.load(I32, 0);
+        let msgh_size = self.load_head(I32, 4);
+        let bits = self.load_head(I32, 0);
         let complex = self
             .b
             .ins()
@@ -664,7 +983,12 @@ impl Stub<'_, '_> {
             let c = self.b.ins().bor(c1, c2);
             self.return_if(c, abi::MIG_TYPE_ERROR);
         } else {
-            let mut first = self.b.ins().icmp_imm_u(IntCC::NotEqual, msgh_size, fixed);
+            let cmp = if rep.variable {
+                IntCC::UnsignedLessThan
+            } else {
+                IntCC::NotEqual
+            };
+            let mut first = self.b.ins().icmp_imm_u(cmp, msgh_size, fixed);
             if rep.always_complex() {
                 first = self.b.ins().bor(first, simple);
             } else if !rep.maybe_complex() {
@@ -700,9 +1024,42 @@ impl Stub<'_, '_> {
         self.b.ins().return_(&[retcode]);
         self.b.switch_to_block(go);
         self.b.seal_block(go);
-        for d in rep.data.iter().skip(1) {
+        let size = self.b.ins().uextend(I64, msgh_size);
+        self.b.def_var(self.size, size);
+        let last_var = rep.data.iter().rposition(|d| d.variable());
+        for (k, d) in rep.data.iter().enumerate().skip(1) {
             self.type_check(d);
+            let mut delta = None;
+            if d.variable() {
+                let x = self.received_size(d);
+                let size = self.b.use_var(self.size);
+                let want = self.b.ins().iadd_imm_s(x, rep.fixed_size as i64);
+                let last = Some(k) == last_var;
+                let cc = if last {
+                    IntCC::NotEqual
+                } else {
+                    IntCC::UnsignedLessThan
+                };
+                let bad = self.b.ins().icmp(cc, size, want);
+                self.return_if(bad, abi::MIG_TYPE_ERROR);
+                if !last {
+                    // `msgh_size -= msgh_size_delta` in 32-bit arithmetic.
+                    let s = self.b.ins().isub(size, x);
+                    let s = self.b.ins().band_imm_u(s, 0xffff_ffff);
+                    self.b.def_var(self.size, s);
+                }
+                delta = Some(x);
+            }
             self.copy_out(d);
+            if let (Some(x), true) = (delta, k + 1 < rep.data.len()) {
+                let base = self.b.use_var(self.base);
+                let base = self.b.ins().iadd(base, x);
+                let base = self
+                    .b
+                    .ins()
+                    .iadd_imm_s(base, -((d.data_max + d.pad_max) as i64));
+                self.b.def_var(self.base, base);
+            }
         }
         let z = self.b.ins().iconst(I32, 0);
         self.b.ins().return_(&[z]);
@@ -724,22 +1081,61 @@ impl Stub<'_, '_> {
             return;
         }
         let w = self.load(I32, d.desc_offset);
-        // inline, longform, name and size fields of the first word.
-        let mut mask: u32 = (1 << 29) | (1 << 30) | (0xffff << 8);
-        let mut want: u32 =
-            ((d.inline as u32) << 29) | ((d.long as u32) << 30) | ((d.size_bits & 0xffff) << 8);
+        let dynamic = matches!(d.shape, DataShape::Dynamic { .. });
+        let name_bits = self.v.target().port_name.size * 8;
+        // A dynamic array of rights out of line holds names: its size depends on msgt_inline.
+        let size_varies = dynamic && d.port && d.size_bits != name_bits;
+        // longform, and the inline, name and size fields of the first word as they apply.
+        let mut mask: u32 = 1 << 30;
+        let mut want: u32 = (d.long as u32) << 30;
+        if !dynamic {
+            mask |= 1 << 29;
+            want |= (d.inline as u32) << 29;
+        }
+        if !size_varies {
+            mask |= 0xffff << 8;
+            want |= (d.size_bits & 0xffff) << 8;
+        }
         if !d.recv_poly {
             mask |= 0xff;
             want |= d.received_name() & 0xff;
         }
         let got = self.b.ins().band_imm_u(w, mask as i64);
         let mut c = self.b.ins().icmp_imm_u(IntCC::NotEqual, got, want as i64);
+        if size_varies {
+            let size = self.b.ins().ushr_imm_u(w, 8);
+            let size = self.b.ins().band_imm_u(size, 0xffff);
+            let inl = self.b.ins().band_imm_u(w, 1 << 29);
+            let a = self.b.ins().iconst(I32, d.size_bits as i64);
+            let b = self.b.ins().iconst(I32, name_bits as i64);
+            let expect = self.b.ins().select(inl, a, b);
+            let c2 = self.b.ins().icmp(IntCC::NotEqual, size, expect);
+            c = self.b.ins().bor(c, c2);
+        }
         if fixed {
             let n = self.load(I32, d.desc_offset + 4);
             let c2 = self.b.ins().icmp_imm_u(IntCC::NotEqual, n, d.number as i64);
             c = self.b.ins().bor(c, c2);
         }
         self.return_if(c, abi::MIG_TYPE_ERROR);
+    }
+
+    /// Bytes the received variable datum `d` takes, from its descriptor (64-bit arithmetic).
+    fn received_size(&mut self, d: &Datum<'_>) -> Value {
+        let number = self.load(I32, d.desc_offset + 4);
+        let number = self.b.ins().uextend(I64, number);
+        let e = (d.elem_bytes / d.ratio()).max(1);
+        let inl = self.padded(e, number);
+        if !matches!(d.shape, DataShape::Dynamic { .. }) {
+            return inl;
+        }
+        let w = self.load(I32, d.desc_offset);
+        let bit = self.b.ins().band_imm_u(w, 1 << 29);
+        let ptr = self
+            .b
+            .ins()
+            .iconst(I64, self.v.target().c.pointer.size as i64);
+        self.b.ins().select(bit, inl, ptr)
     }
 
     fn copy_out(&mut self, d: &Datum<'_>) {
@@ -762,11 +1158,11 @@ impl Stub<'_, '_> {
                 let bytes = abi::value_size(self.v.module().ty(a.ty))
                     .max(1)
                     .min(d.data_max);
-                let buf = self.buf;
+                let buf = self.b.use_var(self.base);
                 self.copy(dest, 0, buf, off as i32, bytes);
             }
             DataShape::FixedString { max } => {
-                let src = self.b.ins().iadd_imm_s(self.buf, off as i64);
+                let src = self.addr(off);
                 let n = self.b.ins().iconst(I64, max as i64);
                 self.b.ins().call(
                     self.refs.strncpy.expect("declared by runtime_uses"),
@@ -774,7 +1170,7 @@ impl Stub<'_, '_> {
                 );
             }
             DataShape::FixedArray { bytes, .. } => {
-                let buf = self.buf;
+                let buf = self.b.use_var(self.base);
                 self.copy(dest, 0, buf, off as i32, bytes);
             }
             DataShape::PortArray { n } => {
@@ -798,7 +1194,115 @@ impl Stub<'_, '_> {
                     self.b.ins().store(mf(), n, cp, 0);
                 }
             }
-            _ => {}
+            DataShape::VarArray { max } | DataShape::VarString { max } => {
+                let count = self.received_count(d);
+                let src = self.addr(off);
+                match a.count {
+                    // The caller's count bounds the copy.
+                    Some(c) => {
+                        let cp = self.arg(c);
+                        let room = self.b.ins().load(I32, mf(), cp, 0);
+                        let big = self.b.ins().icmp(IntCC::UnsignedGreaterThan, count, room);
+                        let too = self.b.create_block();
+                        let fits = self.b.create_block();
+                        self.b.ins().brif(big, too, &[], fits, &[]);
+                        self.b.switch_to_block(too);
+                        self.b.seal_block(too);
+                        self.copy_elems_out(d, dest, src, room);
+                        self.b.ins().store(mf(), count, cp, 0);
+                        let e = self.b.ins().iconst(I32, abi::MIG_ARRAY_TOO_LARGE as i64);
+                        self.b.ins().return_(&[e]);
+                        self.b.switch_to_block(fits);
+                        self.b.seal_block(fits);
+                        self.copy_elems_out(d, dest, src, count);
+                        self.b.ins().store(mf(), count, cp, 0);
+                    }
+                    // No count: the buffer is the type's maximum.
+                    None => {
+                        let big =
+                            self.b
+                                .ins()
+                                .icmp_imm_u(IntCC::UnsignedGreaterThan, count, max as i64);
+                        self.return_if(big, abi::MIG_TYPE_ERROR);
+                        self.copy_elems_out(d, dest, src, count);
+                    }
+                }
+            }
+            DataShape::Dynamic { max } => {
+                let count = self.received_count(d);
+                let w = self.load(I32, d.desc_offset);
+                let inl = self.b.ins().band_imm_u(w, 1 << 29);
+                let ool = self.b.create_block();
+                let inline = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.ins().brif(inl, inline, &[], ool, &[]);
+                self.b.switch_to_block(ool);
+                self.b.seal_block(ool);
+                let p = self.load(I64, off);
+                self.b.ins().store(mf(), p, dest, 0);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(inline);
+                self.b.seal_block(inline);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThan, count, max as i64);
+                self.return_if(big, abi::MIG_TYPE_ERROR);
+                if let Some(c) = a.count {
+                    let cp = self.arg(c);
+                    let room = self.b.ins().load(I32, mf(), cp, 0);
+                    let big = self.b.ins().icmp(IntCC::UnsignedGreaterThan, count, room);
+                    let alloc = self.b.create_block();
+                    let copy = self.b.create_block();
+                    self.b.ins().brif(big, alloc, &[], copy, &[]);
+                    self.b.switch_to_block(alloc);
+                    self.b.seal_block(alloc);
+                    let n = self.b.ins().uextend(I64, count);
+                    let esize = self.element_c_size(d) as i64;
+                    let bytes = self.b.ins().imul_imm_u(n, esize);
+                    self.b.ins().call(
+                        self.refs.allocate.expect("declared by runtime_uses"),
+                        &[dest, bytes],
+                    );
+                    self.b.ins().jump(copy, &[]);
+                    self.b.switch_to_block(copy);
+                    self.b.seal_block(copy);
+                }
+                let to = self.b.ins().load(I64, mf(), dest, 0);
+                let src = self.addr(off);
+                self.copy_elems_out(d, to, src, count);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(join);
+                self.b.seal_block(join);
+                if let Some(c) = a.count {
+                    let cp = self.arg(c);
+                    self.b.ins().store(mf(), count, cp, 0);
+                }
+            }
+            DataShape::RetCode => {}
+        }
+    }
+
+    /// C elements of a received datum: `msgt_number / ratio`.
+    fn received_count(&mut self, d: &Datum<'_>) -> Value {
+        let n = self.load(I32, d.desc_offset + 4);
+        match d.ratio() {
+            1 => n,
+            r => self.b.ins().udiv_imm_u(n, r as i64),
+        }
+    }
+
+    /// `sizeof` one C element of an array datum on the user side.
+    fn element_c_size(&self, d: &Datum<'_>) -> u32 {
+        let t = self.v.target();
+        match d.ty {
+            Some(ty) if ty.port => t.port_name.size,
+            Some(ty) if ty.string => 1,
+            Some(ty) => match ty.element {
+                Some(h) => self.v.module().ty(h).c_size,
+                None => ty.c_size,
+            },
+            None => 4,
         }
     }
 }
