@@ -20,6 +20,7 @@ use crate::vm::{self, VmMap};
 use alloc::vec::Vec;
 use mach_r_ipc::consts::*;
 use mach_r_ipc::{Ipc, KMsg, OolReader, OolWriter, RecvError, Sent, Wakeup};
+use mach_r_mm::PAGE_SIZE;
 
 /// `MACH_SEND_MSG`.
 pub const MACH_SEND_MSG: u32 = 0x1;
@@ -57,15 +58,14 @@ pub enum Outcome {
     Sent,
 }
 
-/// Out-of-line regions of a user task: read with checked copies, written into new regions.
+/// Out-of-line regions of a user task, read and written through its address map. As on
+/// GNU Mach, whole pages travel: a receiver's new region holds the pages around the datum,
+/// with the datum at the sender's offset in its page.
 pub struct UserOol<'a> {
     /// The task's page tables.
     pub root: u64,
     /// Its regions.
     pub vm: &'a mut VmMap,
-    /// The offset in its page of every region read, in the order read (a kernel request's
-    /// regions keep them: `vm_write` refuses data that does not start on a page, as GNU Mach).
-    pub offsets: Vec<u64>,
 }
 
 impl OolReader for UserOol<'_> {
@@ -74,8 +74,17 @@ impl OolReader for UserOol<'_> {
             return None;
         }
         let mut buf = alloc::vec![0u8; len as usize];
-        self.offsets.push(addr % mach_r_mm::PAGE_SIZE);
         uaccess::copy_in_map(self.vm, self.root, addr, &mut buf).then_some(buf)
+    }
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
+        if len > MAX_OOL {
+            return None;
+        }
+        let offset = addr % PAGE_SIZE;
+        let start = addr - offset;
+        let end = addr.checked_add(len)?.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1);
+        let mut buf = alloc::vec![0u8; (end - start) as usize];
+        uaccess::copy_in_map(self.vm, self.root, start, &mut buf).then_some((buf, offset as usize))
     }
     fn deallocate(&mut self, addr: u64, len: u64) {
         let _ = vm::deallocate(self.vm, self.root, addr, len);
@@ -92,36 +101,42 @@ impl OolWriter for UserOol<'_> {
     }
 }
 
-/// Out-of-line regions in the kernel's space: tokens into a table of byte vectors.
+/// Out-of-line regions in the kernel's space: tokens into a table of byte vectors. A token
+/// is `TOKEN_BASE + (index + 1) << TOKEN_SHIFT` plus the offset of the datum in its vector
+/// (the sender's offset in its page: `vm_write` refuses data that does not start on a page,
+/// as GNU Mach, and `vm_read` of unaligned memory answers the datum at its offset).
 #[derive(Debug, Default)]
 pub struct KernelOol {
     regions: Vec<Option<Vec<u8>>>,
-    /// Offset in its page of the sender's region, per token (0 for the kernel's own).
-    source: Vec<u64>,
-    /// The sender's offsets of a request's regions, in the order they are allocated.
-    pending: alloc::collections::VecDeque<u64>,
 }
 
 const TOKEN_BASE: u64 = 0x7000_0000_0000;
+const TOKEN_SHIFT: u32 = 16;
 
 impl KernelOol {
     /// Keeps `data`; returns its token.
     pub fn put(&mut self, data: Vec<u8>) -> u64 {
-        self.regions.push(Some(data));
-        self.source.push(0);
-        TOKEN_BASE + self.regions.len() as u64
+        self.put_at(data, 0)
     }
-    /// The offset in its page at which the sender's region of `token` started.
+    /// Keeps `pages`, whose datum starts at index `offset` (< a page); returns its token.
+    pub fn put_at(&mut self, pages: Vec<u8>, offset: u64) -> u64 {
+        self.regions.push(Some(pages));
+        TOKEN_BASE + ((self.regions.len() as u64) << TOKEN_SHIFT) + (offset % PAGE_SIZE)
+    }
+    /// The index and datum offset of a token.
+    fn decode(token: u64) -> Option<(usize, usize)> {
+        let t = token.checked_sub(TOKEN_BASE)?;
+        let i = (t >> TOKEN_SHIFT).checked_sub(1)?;
+        Some((i as usize, (t & ((1 << TOKEN_SHIFT) - 1)) as usize))
+    }
+    /// The offset in its page at which the sender's datum of `token` started.
     pub fn source_offset(&self, token: u64) -> u64 {
-        token
-            .checked_sub(TOKEN_BASE + 1)
-            .and_then(|i| self.source.get(i as usize).copied())
-            .unwrap_or(0)
+        Self::decode(token).map_or(0, |(_, o)| o as u64)
     }
-    /// The region of a token.
+    /// The datum of a token (up to the end of its pages).
     pub fn get(&self, token: u64) -> Option<&[u8]> {
-        let i = token.checked_sub(TOKEN_BASE + 1)? as usize;
-        self.regions.get(i)?.as_deref()
+        let (i, o) = Self::decode(token)?;
+        self.regions.get(i)?.as_deref()?.get(o..)
     }
 }
 
@@ -130,9 +145,14 @@ impl OolReader for KernelOol {
         let r = self.get(addr)?;
         (len as usize <= r.len()).then(|| r[..len as usize].to_vec())
     }
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
+        let (i, o) = Self::decode(addr)?;
+        let r = self.regions.get(i)?.as_deref()?;
+        (o.checked_add(len as usize)? <= r.len()).then(|| (r.to_vec(), o))
+    }
     fn deallocate(&mut self, addr: u64, _len: u64) {
-        if let Some(i) = addr.checked_sub(TOKEN_BASE + 1) {
-            if let Some(slot) = self.regions.get_mut(i as usize) {
+        if let Some((i, _)) = Self::decode(addr) {
+            if let Some(slot) = self.regions.get_mut(i) {
                 *slot = None;
             }
         }
@@ -141,18 +161,11 @@ impl OolReader for KernelOol {
 
 impl OolWriter for KernelOol {
     fn allocate(&mut self, len: u64) -> Option<u64> {
-        let offset = self.pending.pop_front().unwrap_or(0);
-        (len <= MAX_OOL).then(|| {
-            let t = self.put(alloc::vec![0u8; len as usize]);
-            if let Some(s) = self.source.last_mut() {
-                *s = offset;
-            }
-            t
-        })
+        (len <= MAX_OOL).then(|| self.put(alloc::vec![0u8; len as usize]))
     }
     fn fill(&mut self, addr: u64, data: &[u8]) {
-        if let Some(i) = addr.checked_sub(TOKEN_BASE + 1) {
-            if let Some(Some(r)) = self.regions.get_mut(i as usize) {
+        if let Some((i, _)) = Self::decode(addr) {
+            if let Some(Some(r)) = self.regions.get_mut(i) {
                 let n = data.len().min(r.len());
                 r[..n].copy_from_slice(&data[..n]);
             }
@@ -209,8 +222,8 @@ fn send_phase(k: &mut Kernel, tid: ThreadId, task: TaskId, kmsg: Option<KMsg>) -
     let Some(args) = k.threads.get(&tid).map(|t| t.msg) else {
         return Outcome::Wait;
     };
-    let (kmsg, offsets) = match kmsg {
-        Some(m) => (m, Vec::new()),
+    let kmsg = match kmsg {
+        Some(m) => m,
         None => match copyin_user(k, task, &args) {
             Ok(m) => m,
             Err(code) => return Outcome::Return(u64::from(code)),
@@ -223,7 +236,7 @@ fn send_phase(k: &mut Kernel, tid: ThreadId, task: TaskId, kmsg: Option<KMsg>) -
             Outcome::Sent
         }
         Ok(Sent::Kernel(m)) => {
-            serve(k, m, offsets);
+            serve(k, m);
             Outcome::Sent
         }
         Err(mach_r_ipc::QueueFull(m)) => {
@@ -261,7 +274,6 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
     let mut ool = UserOol {
         root: t.root,
         vm: &mut t.vm,
-        offsets: Vec::new(),
     };
     let c = ipc.copyout_pseudo(t.space, m, &mut ool);
     let n = c.bytes.len().min(args.send_size as usize);
@@ -269,12 +281,8 @@ fn send_timed_out(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs, m: KMsg) 
     MACH_SEND_TIMED_OUT
 }
 
-/// Copies a user message in; also returns the page offsets of its out-of-line regions.
-fn copyin_user(
-    k: &mut Kernel,
-    task: TaskId,
-    args: &sched::MsgArgs,
-) -> Result<(KMsg, Vec<u64>), u32> {
+/// Copies a user message in.
+fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KMsg, u32> {
     // Observed on GNU Mach: a size that is not a multiple of 4 (0xffffffff included) is
     // MACH_SEND_MSG_TOO_SMALL before anything is read.
     if !args.send_size.is_multiple_of(4) || args.send_size < 32 {
@@ -293,10 +301,8 @@ fn copyin_user(
     let mut ool = UserOol {
         root: t.root,
         vm: &mut t.vm,
-        offsets: Vec::new(),
     };
-    let m = ipc.copyin_owned(t.space, bytes, &mut ool)?;
-    Ok((m, ool.offsets))
+    ipc.copyin_owned(t.space, bytes, &mut ool)
 }
 
 /// Dequeues and copies out; waits when nothing is queued.
@@ -318,7 +324,6 @@ fn receive_phase(k: &mut Kernel, tid: ThreadId, task: TaskId) -> Outcome {
             let mut ool = UserOol {
                 root: t.root,
                 vm: &mut t.vm,
-                offsets: Vec::new(),
             };
             let c = ipc.copyout(t.space, m, &mut ool);
             if uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes) {
@@ -444,11 +449,8 @@ pub fn process_wakeups(k: &mut Kernel) {
 
 /// Serves a message sent to a kernel object: copy-out into the kernel space, the
 /// generated server of its subsystem, the reply sent from the kernel space.
-pub fn serve(k: &mut Kernel, m: KMsg, offsets: Vec<u64>) {
-    let mut ool = KernelOol {
-        pending: offsets.into(),
-        ..KernelOol::default()
-    };
+pub fn serve(k: &mut Kernel, m: KMsg) {
+    let mut ool = KernelOol::default();
     let ks = k.ipc().kernel_space();
     let c = k.ipc().copyout(ks, m, &mut ool);
     serve_request(k, &c.bytes, &mut ool);

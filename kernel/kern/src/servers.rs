@@ -902,9 +902,12 @@ impl mig::mach::server::Server for Srv<'_> {
     ) -> Result<rt::OolToken<u8>, rt::Error> {
         let t = self.task(target_task)?;
         let task = self.k.tasks.get(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
-        let bytes = crate::vm::read(&task.vm, task.root, address, size).map_err(err)?;
-        let len = bytes.len();
-        Ok(rt::OolToken::new(self.ool.put(bytes), len))
+        let (pages, offset) =
+            crate::vm::read_pages(&task.vm, task.root, address, size).map_err(err)?;
+        Ok(rt::OolToken::new(
+            self.ool.put_at(pages, offset),
+            size as usize,
+        ))
     }
 
     fn vm_write(

@@ -606,6 +606,17 @@ pub fn read(map: &VmMap, root: u64, addr: u64, size: u64) -> Result<Vec<u8>, u32
     Ok(buf)
 }
 
+/// `vm_read` as GNU Mach answers it: the whole pages holding `[addr, addr + size)` and the
+/// offset of `addr` in the first one (empty for size 0).
+pub fn read_pages(map: &VmMap, root: u64, addr: u64, size: u64) -> Result<(Vec<u8>, u64), u32> {
+    if size == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    addr.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
+    let (start, end) = page_range(addr, size)?;
+    Ok((read(map, root, start, end - start)?, addr - start))
+}
+
 /// `vm_write`: `data` over `[addr, addr + len)`; address and size page-aligned
 /// (`KERN_INVALID_ARGUMENT` otherwise, as GNU Mach), the range mapped and writable.
 pub fn write(map: &mut VmMap, root: u64, addr: u64, data: &[u8]) -> Result<(), u32> {

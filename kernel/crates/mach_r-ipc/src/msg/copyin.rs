@@ -26,6 +26,7 @@ enum Planned {
         len: u64,
         dealloc: bool,
         data: Vec<u8>,
+        offset: usize,
     },
 }
 
@@ -233,6 +234,7 @@ impl Ipc {
                     len,
                     dealloc,
                     data,
+                    offset,
                 } => {
                     if limit.is_some() {
                         break;
@@ -243,7 +245,7 @@ impl Ipc {
                     if dealloc && len > 0 {
                         ool.deallocate(addr, len);
                     }
-                    kmsg.items.push(Item::Ool { at, data });
+                    kmsg.items.push(Item::Ool { at, data, offset });
                 }
             }
         }
@@ -417,10 +419,10 @@ impl Ipc {
                     region,
                 });
             } else if !inline {
-                let data = if len == 0 {
-                    Vec::new()
+                let (data, offset) = if len == 0 {
+                    (Vec::new(), 0)
                 } else {
-                    match ool.read(addr, len) {
+                    match ool.read_pages(addr, len) {
                         Some(d) => d,
                         None => return (plan, fail(MACH_SEND_INVALID_MEMORY)),
                     }
@@ -432,6 +434,7 @@ impl Ipc {
                     len,
                     dealloc,
                     data,
+                    offset,
                 });
             }
             o = next;

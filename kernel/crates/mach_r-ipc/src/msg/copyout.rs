@@ -185,12 +185,12 @@ impl Ipc {
                     ool.fill(addr, &names);
                     wr64(&mut bytes, at, addr);
                 }
-                Item::Ool { at, data } => {
+                Item::Ool { at, data, offset } => {
                     let addr = if data.is_empty() {
                         0
                     } else if let Some(a) = ool.allocate(data.len() as u64) {
                         ool.fill(a, &data);
-                        a
+                        a + offset as u64
                     } else {
                         code = MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE;
                         0

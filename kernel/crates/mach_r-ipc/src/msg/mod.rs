@@ -13,6 +13,13 @@ use crate::{Ipc, Receiver, Right, SpaceId, Trash, Waitable, Wakeup};
 pub trait OolReader {
     /// The `len` bytes at `addr`, or `None` if they are not all readable.
     fn read(&mut self, addr: u64, len: u64) -> Option<Vec<u8>>;
+    /// Out-of-line data with its surroundings: the bytes of the whole pages holding
+    /// `[addr, addr + len)` and the index in them where the datum starts (GNU Mach moves
+    /// whole pages: a receiver finds the datum at the sender's offset in its page, among the
+    /// sender's neighbouring bytes). By default just the datum, at index 0.
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
+        self.read(addr, len).map(|d| (d, 0))
+    }
     /// Deallocates the region (the sender set `msgt_deallocate`); called only for regions
     /// `read` returned, once the message was accepted (or destroyed after a body error).
     fn deallocate(&mut self, addr: u64, len: u64);
@@ -35,8 +42,13 @@ pub(crate) enum Item {
         ool: bool,
         rights: Vec<Right>,
     },
-    /// Out-of-line data (a pointer at `at`).
-    Ool { at: usize, data: Vec<u8> },
+    /// Out-of-line data (a pointer at `at`): `data` holds the datum from index `offset`
+    /// (see [`OolReader::read_pages`]).
+    Ool {
+        at: usize,
+        data: Vec<u8>,
+        offset: usize,
+    },
 }
 
 /// A message in the kernel: the sender's bytes with rights in place of names.
