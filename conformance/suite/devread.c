@@ -2,7 +2,8 @@
  * line, and device_open of the names a Mach program tries. Input comes from the suite's
  * runner: each `suite-input` line makes it write the next line of input/devread.txt to the
  * serial line. A read issued before its input arrives must wait for it; a read after a pause
- * finds the whole chunk already there. Values only: codes, counts, bytes, port names. */
+ * finds the whole chunk already there. Last, reads sent by hand (mb_*), one whose reply port
+ * dies while it waits. Values only: codes, counts, bytes, port names. */
 #include "suite.h"
 
 #include "device.h"
@@ -62,6 +63,42 @@ static const char *names[] = {
 	"console ", "CONSOLE", "c", "", "comx", "hd0", "sd0", "wd0", "fd0", "eth0", "lpr0", "tty0",
 	"nosuch",
 };
+
+/* A device_read_inband request for 10 bytes built by hand, its reply port a new receive
+ * right (returned). */
+static mach_port_t send_read(void)
+{
+	mach_port_t r = mach_reply_port();
+	struct msg_builder b;
+	int mode = 0, want = 10;
+	uint64_t recnum = 0;
+	mb_init(&b, MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE), con, r,
+	        2805);
+	mb_inline(&b, MACH_MSG_TYPE_INTEGER_32, 32, 1, &mode);
+	mb_inline(&b, MACH_MSG_TYPE_INTEGER_64, 64, 1, &recnum);
+	mb_inline(&b, MACH_MSG_TYPE_INTEGER_32, 32, 1, &want);
+	out("send a read by hand: %s\n", kr_name(mb_send(&b, 0, 0)));
+	return r;
+}
+
+/* Reads sent by hand: one whose reply port is destroyed while it waits still takes the input
+ * that comes; one kept waiting gets its reply on its own port. */
+static void reads_by_hand(void)
+{
+	mach_port_t r = send_read();
+	out("destroy its reply port: %s\n", kr_name(mach_port_destroy(task_self, r)));
+	input(1);
+	input(1);
+	rd("read after the dead read", 0, 10);
+	r = send_read();
+	input(1);
+	struct msg_buffer m;
+	mach_msg_return_t mr = receive(&m, r, MACH_RCV_TIMEOUT, 100);
+	out("receive on its reply port: %s\n", kr_name(mr));
+	if (mr == KERN_SUCCESS)
+		dump_message("reply", &m.head);
+	out("destroy its reply port: %s\n", kr_name(mach_port_destroy(task_self, r)));
+}
 
 void suite_main(void)
 {
@@ -127,4 +164,5 @@ void suite_main(void)
 	input(1);
 	rd("read after close", 0, 10);
 	show_rights("console", con);
+	reads_by_hand();
 }

@@ -103,24 +103,28 @@ fn drain_uart(i: &mut Input) {
 }
 
 /// Takes up to `max` bytes of console input (what is there, received bytes first drained
-/// from the UART); `None` when there is none: the read must wait.
+/// from the UART); `None` when there is none, or when earlier reads still wait for it (they
+/// come first): the read must wait.
 pub fn take_input(max: usize) -> Option<Vec<u8>> {
     let mut i = INPUT.lock();
     drain_uart(&mut i);
-    if i.bytes.is_empty() {
+    if i.bytes.is_empty() || !i.waiting.is_empty() {
         return None;
     }
     let n = max.min(i.bytes.len());
     Some(i.bytes.drain(..n).collect())
 }
 
-/// Keeps the request of a read that found no input, to be served again when input arrives.
+/// Keeps the request of a read that found no input, to be served again when input arrives
+/// (its reply right stays in the kernel space meanwhile).
 pub fn wait_for_input(request: Vec<u8>) {
     INPUT.lock().waiting.push_back(request);
 }
 
 /// Drains the UART; when input is there and reads wait, serves them again in the order they
-/// came (a read that finds the input gone waits again).
+/// came (a read that finds the input gone waits again). A read whose reply port died in the
+/// meantime still takes its input, as on GNU Mach (observed: `devread`); its reply goes
+/// nowhere.
 pub fn poll_input(k: &mut crate::sched::Kernel) {
     let ready: Vec<Vec<u8>> = {
         let mut i = INPUT.lock();

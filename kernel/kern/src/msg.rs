@@ -482,6 +482,9 @@ pub fn serve_request(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) {
                 Ok(_) => {}
                 Err(mach_r_ipc::QueueFull(r)) => k.ipc().destroy_kmsg(r),
             },
+            // The reply port died while the request waited (a console read): the reply is
+            // dropped without a word, as on GNU Mach.
+            Err(MACH_SEND_INVALID_DEST) => {}
             Err(e) => {
                 crate::kprintln!(
                     "[kernel] reply {} not sent: {e:#x}",

@@ -460,8 +460,9 @@ impl Srv<'_> {
     /// Console input for a read of `wanted` bytes (GNU Mach's rule, observed: `devread`): the
     /// read waits until input is there, whatever the mode (`D_NOWAIT` too), then returns what
     /// is there up to `wanted` (a negative count asks for everything, 0 returns nothing) and
-    /// at most `max`. `None`: no input yet; the request is kept and answered later.
-    fn console_input(&mut self, wanted: i32, max: usize) -> Option<Vec<u8>> {
+    /// at most `max`. `None`: no input yet; the request is kept and answered later (without
+    /// a reply port it is dropped: nobody would get the answer).
+    fn console_input(&mut self, reply: rt::PortName, wanted: i32, max: usize) -> Option<Vec<u8>> {
         let wanted = if wanted < 0 {
             max
         } else {
@@ -470,7 +471,9 @@ impl Srv<'_> {
         match crate::console::take_input(wanted) {
             Some(bytes) => Some(bytes),
             None => {
-                crate::console::wait_for_input(self.request.to_vec());
+                if reply != rt::PortName::NULL {
+                    crate::console::wait_for_input(self.request.to_vec());
+                }
                 None
             }
         }
@@ -501,7 +504,7 @@ impl mig::device::server::Server for Srv<'_> {
     fn device_read(
         &mut self,
         device: rt::PortName,
-        _reply_port: rt::Poly,
+        reply_port: rt::Poly,
         _mode: u32,
         _recnum: u64,
         bytes_wanted: i32,
@@ -510,7 +513,7 @@ impl mig::device::server::Server for Srv<'_> {
             return Err(rt::Error::new(D_NO_SUCH_DEVICE));
         }
         let bytes = self
-            .console_input(bytes_wanted, crate::console::INPUT_LIMIT)
+            .console_input(reply_port.name, bytes_wanted, crate::console::INPUT_LIMIT)
             .ok_or(rt::Error::new(MIG_NO_REPLY))?;
         let len = bytes.len();
         Ok(rt::OolToken::new(self.ool.put(bytes), len))
@@ -519,7 +522,7 @@ impl mig::device::server::Server for Srv<'_> {
     fn device_read_inband(
         &mut self,
         device: rt::PortName,
-        _reply_port: rt::Poly,
+        reply_port: rt::Poly,
         _mode: u32,
         _recnum: u64,
         bytes_wanted: i32,
@@ -529,7 +532,7 @@ impl mig::device::server::Server for Srv<'_> {
             return Err(rt::Error::new(D_NO_SUCH_DEVICE));
         }
         let bytes = self
-            .console_input(bytes_wanted, INBAND_MAX.min(data.len()))
+            .console_input(reply_port.name, bytes_wanted, INBAND_MAX.min(data.len()))
             .ok_or(rt::Error::new(MIG_NO_REPLY))?;
         data[..bytes.len()].copy_from_slice(&bytes);
         Ok(bytes.len())
