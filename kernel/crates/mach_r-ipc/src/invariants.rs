@@ -48,7 +48,7 @@ impl Ipc {
             carried(r, &mut counts)?;
         }
         let mut carried_receive = 0usize;
-        for (id, port) in &self.ports {
+        for (id, port) in self.ports.iter() {
             for m in &port.queue {
                 for r in m.rights() {
                     carried(r, &mut counts)?;
@@ -72,9 +72,9 @@ impl Ipc {
                 counts.entry(*n).or_default().send_once += 1;
             }
         }
-        for (sid, space) in &self.spaces {
+        for (sid, space) in self.spaces.iter() {
             let mut reverse = 0;
-            for (&name, e) in &space.entries {
+            for (name, e) in space.entries.iter() {
                 if !name_valid(name) {
                     return Err(format!("{sid:?} has reserved name {name:#x}"));
                 }
@@ -166,7 +166,7 @@ impl Ipc {
                 ));
             }
         }
-        for (id, port) in &self.ports {
+        for (id, port) in self.ports.iter() {
             let c = counts.remove(id).unwrap_or_default();
             if c.send != port.srights || c.send_once != port.sorights {
                 return Err(format!(
@@ -202,7 +202,7 @@ impl Ipc {
                 return Err(format!("{id:?}: queue"));
             }
         }
-        for (s, set) in &self.psets {
+        for (s, set) in self.psets.iter() {
             for p in &set.members {
                 if self.ports.get(p).and_then(|port| port.pset) != Some(*s) {
                     return Err(format!("{s:?}: member {p:?} does not point back"));

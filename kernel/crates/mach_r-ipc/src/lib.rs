@@ -34,9 +34,10 @@ mod msg;
 mod notify;
 mod ops;
 mod right;
+mod slab;
 mod space;
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
 pub use consts::{KernReturn, Name};
@@ -46,6 +47,7 @@ pub use msg::{
 pub use ops::PortStatus;
 
 use consts::*;
+use slab::{Slab, SlabKey};
 use space::{Entry, Obj, Space};
 
 /// Identity of a port (never reused).
@@ -58,7 +60,21 @@ pub struct PsetId(u64);
 
 /// Identity of an IPC space (never reused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SpaceId(u32);
+pub struct SpaceId(u64);
+
+macro_rules! slab_key {
+    ($($t:ident),*) => {$(
+        impl SlabKey for $t {
+            fn from_raw(raw: u64) -> Self {
+                $t(raw)
+            }
+            fn raw(self) -> u64 {
+                self.0
+            }
+        }
+    )*};
+}
+slab_key!(PortId, PsetId, SpaceId);
 
 /// A port right outside any space: in a message, or in the kernel's hands between two
 /// calls. Not `Clone`: a right is moved, never duplicated.
@@ -184,13 +200,10 @@ pub const DEFAULT_NAME_LIMIT: usize = 1 << 16;
 /// The whole IPC state: every port, port set and space, plus the kernel's own space.
 #[derive(Debug)]
 pub struct Ipc {
-    pub(crate) ports: BTreeMap<PortId, Port>,
-    pub(crate) psets: BTreeMap<PsetId, PortSet>,
-    pub(crate) spaces: BTreeMap<SpaceId, Space>,
+    pub(crate) ports: Slab<PortId, Port>,
+    pub(crate) psets: Slab<PsetId, PortSet>,
+    pub(crate) spaces: Slab<SpaceId, Space>,
     kernel: SpaceId,
-    next_port: u64,
-    next_pset: u64,
-    next_space: u32,
     pub(crate) stamp: u64,
     pub(crate) name_limit: usize,
     pub(crate) wakeups: Vec<Wakeup>,
@@ -221,13 +234,10 @@ impl Ipc {
     /// Like [`Ipc::new`] with at most `limit` names per space.
     pub fn with_name_limit(limit: usize) -> Ipc {
         let mut ipc = Ipc {
-            ports: BTreeMap::new(),
-            psets: BTreeMap::new(),
-            spaces: BTreeMap::new(),
+            ports: Slab::new(),
+            psets: Slab::new(),
+            spaces: Slab::new(),
             kernel: SpaceId(0),
-            next_port: 1,
-            next_pset: 1,
-            next_space: 0,
             stamp: 0,
             name_limit: limit,
             wakeups: Vec::new(),
@@ -246,10 +256,7 @@ impl Ipc {
 
     /// Creates an empty space.
     pub fn space_create(&mut self) -> SpaceId {
-        let id = SpaceId(self.next_space);
-        self.next_space += 1;
-        self.spaces.insert(id, Space::default());
-        id
+        self.spaces.insert_new(Space::default())
     }
 
     /// True while `space` exists.
@@ -270,7 +277,6 @@ impl Ipc {
             .ok_or(KERN_INVALID_TASK)?
             .entries
             .keys()
-            .copied()
             .collect();
         for name in names {
             if self.spaces[&space].entries.contains_key(&name) {
@@ -391,43 +397,31 @@ impl Ipc {
     }
 
     pub(crate) fn new_port(&mut self, receiver: Receiver) -> PortId {
-        let id = PortId(self.next_port);
-        self.next_port += 1;
         self.ports_created += 1;
-        self.ports.insert(
-            id,
-            Port {
-                active: true,
-                receiver,
-                srights: 0,
-                sorights: 0,
-                mscount: 0,
-                seqno: 0,
-                qlimit: MACH_PORT_QLIMIT_DEFAULT,
-                queue: VecDeque::new(),
-                pset: None,
-                kobject: 0,
-                carrier: None,
-                nsrequest: None,
-                pdrequest: None,
-                dnrequests: Vec::new(),
-            },
-        );
-        id
+        self.ports.insert_new(Port {
+            active: true,
+            receiver,
+            srights: 0,
+            sorights: 0,
+            mscount: 0,
+            seqno: 0,
+            qlimit: MACH_PORT_QLIMIT_DEFAULT,
+            queue: VecDeque::new(),
+            pset: None,
+            kobject: 0,
+            carrier: None,
+            nsrequest: None,
+            pdrequest: None,
+            dnrequests: Vec::new(),
+        })
     }
 
     pub(crate) fn new_pset(&mut self, space: SpaceId, name: Name) -> PsetId {
-        let id = PsetId(self.next_pset);
-        self.next_pset += 1;
-        self.psets.insert(
-            id,
-            PortSet {
-                space,
-                name,
-                members: BTreeSet::new(),
-            },
-        );
-        id
+        self.psets.insert_new(PortSet {
+            space,
+            name,
+            members: BTreeSet::new(),
+        })
     }
 
     pub(crate) fn alloc_name(&mut self, space: SpaceId) -> Result<Name, KernReturn> {

@@ -74,7 +74,6 @@ impl Ipc {
             .ok_or(KERN_INVALID_TASK)?
             .entries
             .keys()
-            .copied()
             .collect();
         let mut types = Vec::with_capacity(names.len());
         for &n in &names {

@@ -46,7 +46,7 @@ impl Entry {
 /// A task's (or the kernel's) IPC space.
 #[derive(Debug, Default)]
 pub(crate) struct Space {
-    pub entries: BTreeMap<Name, Entry>,
+    pub entries: crate::slab::Names,
     /// The name of the send and/or receive right for each port held (one name per port).
     pub by_port: BTreeMap<PortId, Name>,
     /// Names freed, most recent last (GNU Mach reuses them last-freed-first).
