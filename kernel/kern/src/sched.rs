@@ -187,6 +187,11 @@ pub struct Kernel {
     /// Set when the current thread should give up the CPU at the next exit.
     pub resched: bool,
     ready: [VecDeque<ThreadId>; NRQS],
+    /// Bit `p` set when `ready[p]` is not empty (the queues are scanned through it).
+    ready_mask: u64,
+    /// The current thread and its task, as [`Kernel::current_ids`] last found them (used
+    /// while the thread is still `current`, so a trap looks nothing up).
+    current_cache: Option<(ThreadId, TaskId)>,
     next_thread: ThreadId,
     /// Next task identifier.
     pub next_task: TaskId,
@@ -206,6 +211,8 @@ pub static KERNEL: IrqLock<Kernel> = IrqLock::new(Kernel {
     current: None,
     resched: false,
     ready: [const { VecDeque::new() }; NRQS],
+    ready_mask: 0,
+    current_cache: None,
     next_thread: 1,
     next_task: 1,
     loaded_root: 0,
@@ -271,6 +278,7 @@ impl Kernel {
         t.queued = true;
         let p = usize::from(t.sched_pri).min(NRQS - 1);
         self.ready[p].push_back(id);
+        self.ready_mask |= 1 << p;
     }
 
     /// Ends a wait: the thread becomes ready and its continuation runs before it is
@@ -321,27 +329,38 @@ impl Kernel {
             .map(|t| t.id)
     }
 
+    /// The ready queues that are not empty, most urgent first.
+    fn nonempty_queues(&self) -> impl Iterator<Item = (usize, &VecDeque<ThreadId>)> + '_ {
+        let mut mask = self.ready_mask;
+        core::iter::from_fn(move || {
+            (mask != 0).then(|| {
+                let p = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                (p, &self.ready[p])
+            })
+        })
+    }
+
     /// Whether a thread other than the current one is ready to run.
     pub fn others_ready(&self) -> bool {
-        self.ready
-            .iter()
-            .flatten()
+        self.nonempty_queues()
+            .flat_map(|(_, q)| q)
             .any(|&id| Some(id) != self.current && self.runnable(id))
     }
 
     /// The best priority among queued runnable threads.
     fn best_ready(&self) -> Option<u8> {
-        self.ready
-            .iter()
-            .position(|q| q.iter().any(|&id| self.runnable(id)))
-            .map(|p| p as u8)
+        self.nonempty_queues()
+            .find(|(_, q)| q.iter().any(|&id| self.runnable(id)))
+            .map(|(p, _)| p as u8)
     }
 
     /// Takes the next thread to run, running woken threads' continuations.
     fn pick_next(&mut self) -> Option<ThreadId> {
         loop {
             let mut found = None;
-            for p in 0..NRQS {
+            while self.ready_mask != 0 {
+                let p = self.ready_mask.trailing_zeros() as usize;
                 while let Some(id) = self.ready[p].pop_front() {
                     if let Some(t) = self.threads.get_mut(&id) {
                         t.queued = false;
@@ -350,6 +369,9 @@ impl Kernel {
                         found = Some(id);
                         break;
                     }
+                }
+                if self.ready[p].is_empty() {
+                    self.ready_mask &= !(1 << p);
                 }
                 if found.is_some() {
                     break;
@@ -415,9 +437,18 @@ impl Kernel {
     }
 
     /// The current thread's id and task id.
-    pub fn current_ids(&self) -> Option<(ThreadId, TaskId)> {
+    pub fn current_ids(&mut self) -> Option<(ThreadId, TaskId)> {
         let c = self.current?;
-        Some((c, self.threads.get(&c)?.task))
+        if let Some((t, task)) = self.current_cache {
+            // Thread ids are never reused and a thread never changes task; a thread that
+            // ended is no longer `current`.
+            if t == c {
+                return Some((t, task));
+            }
+        }
+        let ids = (c, self.threads.get(&c)?.task);
+        self.current_cache = Some(ids);
+        Some(ids)
     }
 
     /// Loads the page tables of `task` (or the kernel's) if they are not loaded.
@@ -552,9 +583,11 @@ pub fn leave(
             && k.threads
                 .get(&c)
                 .is_some_and(|t| t.state == State::Running && t.suspend_count == 0)
-            && k.current_ids()
-                .and_then(|(_, task)| k.tasks.get(&task))
-                .is_some_and(|t| t.suspend_count == 0 && t.outcome.is_none());
+            && k.current_ids().is_some_and(|(_, task)| {
+                k.tasks
+                    .get(&task)
+                    .is_some_and(|t| t.suspend_count == 0 && t.outcome.is_none())
+            });
         if stay {
             return if from_syscall && frame.rcx == frame.rip && frame.r11 == frame.rflags {
                 EXIT_SYSRET

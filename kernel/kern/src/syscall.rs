@@ -73,21 +73,34 @@ extern "C" fn syscall_entry_rust(frame: &mut TrapFrame, fx: &mut FxArea) -> u64 
     let Some((thread, task)) = k.current_ids() else {
         panic!("syscall with no current thread");
     };
-    if let Some(t) = k.tasks.get_mut(&task) {
-        t.traps += 1;
-    }
-    match dispatch(&mut k, thread, task, number, args) {
+    // One lookup of the task: its count of traps and its space.
+    let space = match k.tasks.get_mut(&task) {
+        Some(t) => {
+            t.traps += 1;
+            Some(t.space)
+        }
+        None => None,
+    };
+    let action = match space {
+        Some(space) => dispatch(&mut k, thread, task, space, number, args),
+        None => Action::NoReturn,
+    };
+    match action {
         Action::Return(v) => frame.rax = v,
         Action::NoReturn => {}
     }
     sched::leave(k, frame, fx, true)
 }
 
-fn dispatch(k: &mut Kernel, thread: ThreadId, task: TaskId, number: i64, a: [u64; 6]) -> Action {
+fn dispatch(
+    k: &mut Kernel,
+    thread: ThreadId,
+    task: TaskId,
+    space: SpaceId,
+    number: i64,
+    a: [u64; 6],
+) -> Action {
     use nr::*;
-    let Some(space) = k.space_of(task) else {
-        return Action::NoReturn;
-    };
     let r = match number {
         MACH_MSG_TRAP => {
             return match msg::mach_msg(k, thread, task, a) {
