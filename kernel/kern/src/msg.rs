@@ -291,10 +291,10 @@ fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KM
     if args.send_size > MAX_MSG {
         return Err(MACH_SEND_NO_BUFFER);
     }
+    let mut bytes = take_buf(&mut k.msg_bufs, args.send_size as usize);
     let Some((ipc, t)) = k.ipc_and_task(task) else {
         return Err(MACH_SEND_INVALID_DATA);
     };
-    let mut bytes = alloc::vec![0u8; args.send_size as usize];
     if !uaccess::copy_in_map(&t.vm, t.root, args.msg, &mut bytes) {
         return Err(MACH_SEND_INVALID_DATA);
     }
@@ -326,7 +326,9 @@ fn receive_phase(k: &mut Kernel, tid: ThreadId, task: TaskId) -> Outcome {
                 vm: &mut t.vm,
             };
             let c = ipc.copyout(t.space, m, &mut ool);
-            if uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes) {
+            let ok = uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes);
+            give_buf(&mut k.msg_bufs, c.bytes);
+            if ok {
                 Outcome::Return(u64::from(c.code))
             } else {
                 Outcome::Return(u64::from(MACH_RCV_INVALID_DATA))
@@ -454,6 +456,30 @@ pub fn serve(k: &mut Kernel, m: KMsg) {
     let ks = k.ipc().kernel_space();
     let c = k.ipc().copyout(ks, m, &mut ool);
     serve_request(k, &c.bytes, &mut ool);
+    give_buf(&mut k.msg_bufs, c.bytes);
+}
+
+/// Most message buffers kept for reuse, and the largest capacity kept.
+const MSG_BUFS: usize = 8;
+const MSG_BUF_KEEP: usize = 16 << 10;
+
+/// A buffer of `len` zero bytes, reused from `pool` when one is there.
+pub fn take_buf(pool: &mut Vec<Vec<u8>>, len: usize) -> Vec<u8> {
+    match pool.pop() {
+        Some(mut b) => {
+            b.clear();
+            b.resize(len, 0);
+            b
+        }
+        None => alloc::vec![0u8; len],
+    }
+}
+
+/// Keeps a message buffer for [`take_buf`] (unless the pool is full or it is large).
+pub fn give_buf(pool: &mut Vec<Vec<u8>>, b: Vec<u8>) {
+    if pool.len() < MSG_BUFS && b.capacity() <= MSG_BUF_KEEP && b.capacity() > 0 {
+        pool.push(b);
+    }
 }
 
 /// Runs the generated server over a request already in the kernel space and sends its reply
@@ -476,7 +502,12 @@ pub fn serve_request(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) {
     } else if remote == MACH_PORT_NULL {
         // A simple routine: no reply.
     } else {
-        match k.ipc().copyin(ks, &reply[..size], ool) {
+        let id = i32::from_le_bytes(reply[28..32].try_into().unwrap_or([0; 4]));
+        let mut reply = reply;
+        reply.truncate(size);
+        // The reply's buffer becomes the message (no copy); the receiver's copy-out gives
+        // it back to the pool.
+        match k.ipc().copyin_owned(ks, reply, ool) {
             Ok(r) => match k.ipc().send(r, true) {
                 Ok(Sent::Kernel(r)) => k.ipc().destroy_kmsg(r),
                 Ok(_) => {}
@@ -486,13 +517,13 @@ pub fn serve_request(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) {
             // dropped without a word, as on GNU Mach.
             Err(MACH_SEND_INVALID_DEST) => {}
             Err(e) => {
-                crate::kprintln!(
-                    "[kernel] reply {} not sent: {e:#x}",
-                    i32::from_le_bytes(reply[28..32].try_into().unwrap_or([0; 4]))
-                );
+                crate::kprintln!("[kernel] reply {id} not sent: {e:#x}");
             }
         }
+        process_wakeups(k);
+        return;
     }
+    give_buf(&mut k.msg_bufs, reply);
     process_wakeups(k);
 }
 

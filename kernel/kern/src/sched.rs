@@ -202,6 +202,9 @@ pub struct Kernel {
     pub kports: Option<crate::kobj::KPorts>,
     /// The buffer `msg::process_wakeups` trades with the IPC core's wake-up list.
     pub wake_buf: Vec<mach_r_ipc::Wakeup>,
+    /// Message buffers kept for reuse (`msg::take_buf` / `msg::give_buf`), so a message
+    /// in steady traffic allocates nothing.
+    pub msg_bufs: Vec<Vec<u8>>,
 }
 
 /// The kernel's state.
@@ -219,6 +222,7 @@ pub static KERNEL: IrqLock<Kernel> = IrqLock::new(Kernel {
     ipc: None,
     kports: None,
     wake_buf: Vec::new(),
+    msg_bufs: Vec::new(),
 });
 
 /// Locks the kernel state.
@@ -307,9 +311,22 @@ impl Kernel {
 
     /// Wakes every thread waiting with `kind`.
     pub fn wake_all(&mut self, kind: WaitKind) {
-        let ids: Vec<ThreadId> = self.waiters(kind).collect();
-        for id in ids {
-            self.wake(id, false);
+        // In batches on the stack (a woken thread no longer waits, so the next scan skips
+        // it): no allocation, the same order.
+        const BATCH: usize = 8;
+        loop {
+            let mut ids = [0; BATCH];
+            let mut n = 0;
+            for id in self.waiters(kind).take(BATCH) {
+                ids[n] = id;
+                n += 1;
+            }
+            for &id in &ids[..n] {
+                self.wake(id, false);
+            }
+            if n < BATCH {
+                return;
+            }
         }
     }
 

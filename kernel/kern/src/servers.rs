@@ -84,24 +84,24 @@ pub fn dispatch(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) -> Vec<u8> 
     let mut reply;
     match id {
         2000..=2099 => {
-            reply = alloc::vec![0u8; mig::mach::server::MAX_REPLY_SIZE];
+            reply = s.reply_buf(mig::mach::server::MAX_REPLY_SIZE);
             mig::mach::server::dispatch(&mut s, req, &mut reply);
         }
         2600..=2699 => {
-            reply = alloc::vec![0u8; mig::mach_host::server::MAX_REPLY_SIZE];
+            reply = s.reply_buf(mig::mach_host::server::MAX_REPLY_SIZE);
             mig::mach_host::server::dispatch(&mut s, req, &mut reply);
         }
         2800..=2899 => {
-            reply = alloc::vec![0u8; mig::device::server::MAX_REPLY_SIZE];
+            reply = s.reply_buf(mig::device::server::MAX_REPLY_SIZE);
             mig::device::server::dispatch(&mut s, req, &mut reply);
         }
         3800..=3899 => {
-            reply = alloc::vec![0u8; mig::mach_i386::server::MAX_REPLY_SIZE];
+            reply = s.reply_buf(mig::mach_i386::server::MAX_REPLY_SIZE);
             mig::mach_i386::server::dispatch(&mut s, req, &mut reply);
         }
         // mach_port (3200..) and every unknown id: the latter get MIG_BAD_ID from it.
         _ => {
-            reply = alloc::vec![0u8; mig::mach_port::server::MAX_REPLY_SIZE];
+            reply = s.reply_buf(mig::mach_port::server::MAX_REPLY_SIZE);
             mig::mach_port::server::dispatch(&mut s, req, &mut reply);
         }
     }
@@ -109,6 +109,11 @@ pub fn dispatch(k: &mut Kernel, request: &[u8], ool: &mut KernelOol) -> Vec<u8> 
 }
 
 impl Srv<'_> {
+    /// A zeroed reply buffer of `len` bytes, reused from the kernel's message buffers.
+    fn reply_buf(&mut self, len: usize) -> Vec<u8> {
+        crate::msg::take_buf(&mut self.k.msg_bufs, len)
+    }
+
     fn kernel_space(&mut self) -> SpaceId {
         self.k.ipc().kernel_space()
     }
