@@ -214,16 +214,42 @@ pub fn boot_module(
     )
 }
 
-fn qemu_command(dir: &Path, kernel: &Path, program: &str, extra: &[&str]) -> Command {
-    let module = format!(
+/// The suite's one module line for `program`.
+fn module_line(program: &str) -> String {
+    format!(
         "{program} --host-priv-port=${{host-port}} --device-master-port=${{device-port}} \
          $(task-create) $(task-resume)"
-    );
+    )
+}
+
+/// Like [`boot_module`] with the whole `-initrd` argument given: boot-script lines separated
+/// by commas, one module each (GNU Mach's boot script, `$(name=task-create)` and `${name}`
+/// across lines).
+pub fn boot_modules(
+    dir: &Path,
+    kernel: &Path,
+    modules: &str,
+    log: &Path,
+    extra: &[&str],
+    limit: Duration,
+) -> Result<RawRun, String> {
+    boot_initrd_scripted(
+        dir,
+        kernel,
+        modules,
+        log,
+        extra,
+        limit,
+        &SerialScript::default(),
+    )
+}
+
+fn qemu_command(dir: &Path, kernel: &Path, module: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.current_dir(dir)
         .args(["-m", "128", "-kernel"])
         .arg(kernel)
-        .args(["-append", "console=com0", "-initrd", &module])
+        .args(["-append", "console=com0", "-initrd", module])
         .args(["-nographic", "-no-reboot", "-serial", "stdio"])
         .args(["-display", "none", "-monitor", "none"])
         .args(extra);
@@ -243,10 +269,31 @@ pub fn boot_module_scripted(
     limit: Duration,
     script: &SerialScript,
 ) -> Result<RawRun, String> {
+    boot_initrd_scripted(
+        dir,
+        kernel,
+        &module_line(program),
+        log,
+        extra,
+        limit,
+        script,
+    )
+}
+
+/// [`boot_module_scripted`] with the `-initrd` argument (the module lines) given.
+fn boot_initrd_scripted(
+    dir: &Path,
+    kernel: &Path,
+    module: &str,
+    log: &Path,
+    extra: &[&str],
+    limit: Duration,
+    script: &SerialScript,
+) -> Result<RawRun, String> {
     let log_file =
         std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let started = Instant::now();
-    let mut cmd = qemu_command(dir, kernel, program, extra);
+    let mut cmd = qemu_command(dir, kernel, module, extra);
     if script.is_empty() {
         cmd.stdin(Stdio::null()).stdout(log_file);
     } else {

@@ -319,6 +319,39 @@ pub fn boot(
     })
 }
 
+/// Boots `kernel` with the boot-script lines `modules` (the `-initrd` argument: lines
+/// separated by commas, run from the build folder) and cuts the lines of `program`, the one
+/// that prints.
+pub fn boot_script(
+    build: &SuiteBuild,
+    program: &str,
+    modules: &str,
+    kernel: &Path,
+    limit: Duration,
+) -> Result<SuiteRun, String> {
+    let run = crate::gnumach::boot_modules(
+        &build.dir,
+        kernel,
+        modules,
+        &build.dir.join(format!(
+            "{program}.script.{}.console",
+            kernel
+                .file_stem()
+                .map_or_else(|| "kernel".into(), |s| s.to_string_lossy())
+        )),
+        &[],
+        limit,
+    )?;
+    Ok(SuiteRun {
+        program: program.to_string(),
+        raw: run.raw,
+        exit_code: run.exit_code,
+        timed_out: run.timed_out,
+        stopped: run.stopped,
+        elapsed: run.elapsed,
+    })
+}
+
 /// The Mach_R kernel image: runs `cargo xtask build` from the repository root and returns the
 /// path it prints as `kernel: PATH`.
 pub fn mach_r_kernel() -> Result<PathBuf, String> {

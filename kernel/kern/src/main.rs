@@ -52,6 +52,8 @@ pub struct Program {
     /// For a module that is no archive: its boot-script line as GNU Mach reads it (arguments,
     /// ports to insert, create/resume). `None` for an archive entry (argv is its name alone).
     pub plan: Option<ModulePlan>,
+    /// The boot module it came from (what a task variable, `PortRef::Task`, names).
+    pub module: usize,
 }
 
 fn first_line(p: BootProtocol) {
@@ -261,6 +263,7 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
                         name: String::from_utf8_lossy(base_name(e.name)).into_owned(),
                         image: e.data,
                         plan: None,
+                        module: index,
                     }),
                     Err(err) => kprintln!("[boot] archive error {err:?}"),
                 }
@@ -282,47 +285,65 @@ fn programs(bi: &BootInfo) -> Vec<Program> {
             Err(e) => script_error(m.name(), e),
         };
         let name = String::from_utf8_lossy(plan.name()).into_owned();
-        match (plan.create, plan.resume) {
-            (false, _) => {
-                kprintln!("[boot] module {index} ({name}): no $(task-create), not a task")
-            }
-            (true, Resume::Never) => {
-                kprintln!("[boot] module {index} ({name}): task left suspended (no resume)")
-            }
-            (true, _) => out.push(Program {
-                name,
-                image: data,
-                plan: Some(plan),
-            }),
+        if !plan.create {
+            kprintln!("[boot] module {index} ({name}): no $(task-create), not a task");
+            continue;
         }
+        if plan.resume == Resume::Never {
+            // Created all the same, as GNU Mach does: its task port can be in another
+            // module's line (`$(name=task-create)`), and a task holding it can resume it.
+            kprintln!("[boot] module {index} ({name}): task left suspended (no resume)");
+        }
+        out.push(Program {
+            name,
+            image: data,
+            plan: Some(plan),
+            module: index,
+        });
     }
     out
 }
 
-/// Starts the tasks of GNU Mach-style boot-script lines together (each with the ports and
-/// arguments its line names) and runs them until every thread has ended or one of them
-/// reboots the machine (`host_reboot`).
+/// Starts the tasks of GNU Mach-style boot-script lines together and runs them until every
+/// thread has ended (or is held by a suspension) or one of them reboots the machine
+/// (`host_reboot`). As GNU Mach executes its boot script: every task is created first,
+/// suspended; then each gets the send rights its line names, in order (names 1, 2, ...; a task
+/// variable is the task port of the module that defines it, before or after this line); then
+/// the tasks with a resume directive start. A task without one stays suspended.
 fn boot_tasks(progs: &[Program]) -> ! {
     {
         let mut k = sched::lock();
         let kp = k.kports();
+        let mut created: Vec<(&Program, &ModulePlan, task::TaskId)> = Vec::new();
         for p in progs {
             let Some(plan) = &p.plan else { continue };
+            match task::create(&mut k, &p.name, p.image, 1, &[], Some(plan)) {
+                Ok((id, _)) => created.push((p, plan, id)),
+                Err(e) => kprintln!("[boot] {} not started: {e:?}", p.name),
+            }
+        }
+        for &(p, plan, id) in &created {
             let mut ports = Vec::new();
             for r in plan.ports() {
-                ports.push(match r {
+                ports.push(match *r {
                     PortRef::HostPriv => kp.host_priv,
                     PortRef::DeviceMaster => kp.device_master,
-                    PortRef::Task(m) => {
-                        panic!("boot script: task port of module {m} is not supported yet")
-                    }
+                    PortRef::Task(m) => match created.iter().find(|c| c.0.module == m) {
+                        Some(&(_, _, t)) => k.tasks[&t].port,
+                        None => panic!(
+                            "boot script: module {} ({}) names the task of module {m}, which was not created",
+                            p.module, p.name
+                        ),
+                    },
                 });
             }
-            match task::create(&mut k, &p.name, p.image, 0, &ports, Some(plan)) {
+            task::insert_boot_ports(&mut k, id, &ports);
+        }
+        for &(p, plan, id) in &created {
+            if plan.resume != Resume::Never && k.resume_task(id) {
                 // GNU Mach's words when it resumes a bootstrap task (no newline: the
                 // task's first line follows), so transcripts cut the same way on both.
-                Ok(_) => kprint!("start {}: ", p.name),
-                Err(e) => kprintln!("[boot] {} not started: {e:?}", p.name),
+                kprint!("start {}: ", p.name);
             }
         }
     }
@@ -391,10 +412,12 @@ fn kmain(bi: BootInfo) -> ! {
     if !bench && progs.iter().any(|p| p.plan.is_some()) {
         boot_tasks(&progs);
     }
-    for p in progs
-        .iter()
-        .filter(|p| !bench || p.name.starts_with("bench"))
-    {
+    for p in progs.iter().filter(|p| {
+        (!bench || p.name.starts_with("bench"))
+            && p.plan
+                .as_ref()
+                .is_none_or(|plan| plan.resume != Resume::Never)
+    }) {
         kprintln!("[run] {}", p.name);
         match task::run(&p.name, p.image) {
             Ok(r) => kprintln!(

@@ -579,9 +579,17 @@ impl Kernel {
         }
     }
 
-    /// Whether any thread exists.
-    pub fn any_thread(&self) -> bool {
-        !self.threads.is_empty()
+    /// Whether every thread is held by a suspension (its own or its task's): nothing can run
+    /// again unless a thread resumes one, and none can (a boot-script task left suspended,
+    /// once the others have ended). True when there is no thread.
+    pub fn all_suspended(&self) -> bool {
+        self.threads.values().all(|t| {
+            t.suspend_count > 0
+                || self
+                    .tasks
+                    .get(&t.task)
+                    .is_none_or(|task| task.suspend_count > 0)
+        })
     }
 }
 
@@ -646,12 +654,12 @@ pub fn leave(
 }
 
 /// The runner: enters ready threads and idles until no thread is left. Returns when every
-/// thread has ended (tasks stay for their reports until reaped).
+/// thread has ended or is held by a suspension (tasks stay for their reports until reaped).
 pub fn run() {
     loop {
         crate::arch::cpu::disable_interrupts();
         let mut k = lock();
-        if !k.any_thread() {
+        if k.all_suspended() {
             k.load_space_of(None);
             break;
         }

@@ -279,9 +279,10 @@ fn load(
     }
 }
 
-/// Creates a task running `image` with one thread, suspended `suspend` times, started as
-/// GNU Mach starts a bootstrap task: the send rights of `ports` under the names 1, 2, ...,
-/// then the arguments of `args` (or just `name`) on its stack.
+/// Creates a task running `image` with one thread, the task suspended `suspend` times (as GNU
+/// Mach leaves a boot-script task until its `$(task-resume)`), started as GNU Mach starts a
+/// bootstrap task: the send rights of `ports` under the names 1, 2, ..., then the arguments of
+/// `args` (or just `name`) on its stack.
 pub fn create(
     k: &mut Kernel,
     name: &str,
@@ -306,9 +307,7 @@ pub fn create(
     let space = ipc.space_create();
     let port = kobj::new_port(ipc, KObject::Task(id));
     let tport = kobj::new_port(ipc, KObject::Thread(tid));
-    for &p in ports {
-        let _ = ipc.make_send(space, p);
-    }
+    insert_ports(ipc, space, ports);
     k.tasks.insert(
         id,
         Task {
@@ -324,14 +323,30 @@ pub fn create(
             outcome: None,
             at_line_start: true,
             threads: alloc::vec![tid],
-            suspend_count: 0,
+            suspend_count: suspend,
             io_bitmap: None,
         },
     );
-    let mut t = Thread::new(tid, id, frame, suspend);
+    let mut t = Thread::new(tid, id, frame, 0);
     t.port = Some(tport);
     k.add_thread(t);
     Ok((id, tid))
+}
+
+/// Send rights to `ports` for a fresh space: names 1, 2, ... in order, as GNU Mach gives a
+/// boot task the ports of its line.
+fn insert_ports(ipc: &mut mach_r_ipc::Ipc, space: SpaceId, ports: &[PortId]) {
+    for &p in ports {
+        let _ = ipc.make_send(space, p);
+    }
+}
+
+/// Gives a boot task made by [`create`] with no ports the send rights of its line.
+pub fn insert_boot_ports(k: &mut Kernel, id: TaskId, ports: &[PortId]) {
+    let Some(space) = k.space_of(id) else {
+        return;
+    };
+    insert_ports(k.ipc(), space, ports);
 }
 
 /// `task_create`: a new task with no threads, an empty IPC space (GNU Mach gives a child no
