@@ -185,6 +185,30 @@ static void empty_child(void)
 	mach_port_deallocate(task_self, child);
 }
 
+/* A child whose only thread is terminated: the task stays, with no threads. */
+static void last_thread(void)
+{
+	task_t child = MACH_PORT_NULL;
+	kern_return_t kr = task_create(task_self, FALSE, &child);
+	out("task_create (last thread): %s\n", kr_name(kr));
+	thread_t thread = MACH_PORT_NULL;
+	kr = thread_create(child, &thread);
+	out("thread_create: %s\n", kr_name(kr));
+	kr = thread_terminate(thread);
+	out("thread_terminate of its only thread: %s\n", kr_name(kr));
+	show_rights("its thread's name", thread);
+	show_task_info("child without threads", child);
+	show_threads("child without threads", child);
+	thread_t again = MACH_PORT_NULL;
+	kr = thread_create(child, &again);
+	out("thread_create again: %s\n", kr_name(kr));
+	show_threads("child with a new thread", child);
+	kr = task_terminate(child);
+	out("task_terminate: %s\n", kr_name(kr));
+	show_rights("child's name", child);
+	show_rights("new thread's name", again);
+}
+
 void suite_main(void)
 {
 	show_threads("self", task_self);
@@ -300,4 +324,5 @@ void suite_main(void)
 	show_task_info("dead child", child);
 	show_thread("dead child's thread", thread);
 	show_threads("self at the end", task_self);
+	last_thread();
 }

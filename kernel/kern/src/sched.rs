@@ -564,7 +564,7 @@ impl Kernel {
         }
     }
 
-    /// Ends one thread; its task ends with it when it was the last.
+    /// Ends one thread; the task of a loaded program ends with its last thread.
     pub fn terminate_thread(&mut self, id: ThreadId) {
         let Some(task) = self.threads.get(&id).map(|t| t.task) else {
             return;
@@ -572,7 +572,7 @@ impl Kernel {
         self.discard_thread(id);
         let last = self.tasks.get_mut(&task).is_some_and(|tk| {
             tk.threads.retain(|&x| x != id);
-            tk.threads.is_empty()
+            tk.threads.is_empty() && tk.ends_with_last_thread
         });
         if last {
             self.terminate_task(task, Outcome::Terminated);

@@ -1,7 +1,8 @@
 //! Tasks: a static ELF program loaded into its own address space, with threads that the
 //! scheduler ([`crate::sched`]) runs in ring 3.
 //!
-//! A task ends when it terminates itself, when its last thread ends, when a ring-3 fault
+//! A task ends when it is terminated, when the last thread of a loaded program ends (a
+//! `task_create` child lives on without threads, as on GNU Mach), when a ring-3 fault
 //! kills it or when it exhausts its time budget; [`release`] then frees every frame of its
 //! lower half and its PML4, and its record stays until [`run`] (or the boot runner) reads
 //! the report.
@@ -97,6 +98,10 @@ pub struct Task {
     /// Its I/O permission bitmap (a set bit denies the port), once `i386_io_perm_modify`
     /// gave it one; the TSS carries it while the task's address space is loaded.
     pub io_bitmap: Option<alloc::boxed::Box<[u8]>>,
+    /// Whether the task ends with its last thread: true for a loaded program (the runner's
+    /// report needs an end), false for a `task_create` child, which lives on with no thread
+    /// as on GNU Mach (suite `tasks`).
+    pub ends_with_last_thread: bool,
 }
 
 /// What [`run`] reports.
@@ -325,6 +330,7 @@ pub fn create(
             threads: alloc::vec![tid],
             suspend_count: suspend,
             io_bitmap: None,
+            ends_with_last_thread: true,
         },
     );
     let mut t = Thread::new(tid, id, frame, 0);
@@ -393,6 +399,7 @@ pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Res
             suspend_count: 0,
             // A new task has no I/O permissions of its own (not probed on GNU Mach).
             io_bitmap: None,
+            ends_with_last_thread: false,
         },
     );
     Ok(id)
