@@ -818,6 +818,67 @@ fn run_one(name: &str, passed: &mut u32, failed: &mut u32, f: impl FnOnce() -> T
 /// nowhere else; a user test by a line in [`EXPECT`] (and its program in xtask's list).
 /// [`run`] announces every declared test in the `[test] plan` line before running any, and
 /// `cargo xtask test` fails a run whose results differ from that plan.
+/// A task's life without user code: `task_create` with and without inherited memory,
+/// `thread_create`, `task_suspend`/`task_resume`, then `task_terminate` of both; every frame
+/// and every port comes back, the children's ports are dead.
+fn task_lifecycle() -> TestResult {
+    let mut k = crate::sched::lock();
+    let frames_before = FRAMES.lock().free_frames();
+    let (made_before, freed_before) = k.ipc().port_counts();
+    let parent = task::create_child(&mut k, 0, false).map_err(|e| format!("task_create: {e}"))?;
+    {
+        let t = k.tasks.get_mut(&parent).ok_or("no parent record")?;
+        let at = vm::allocate(&mut t.vm, t.root, 0, 3 * PAGE_SIZE, true)
+            .map_err(|e| format!("allocate: {e}"))?;
+        fill_map(&mut t.vm, t.root, at, 3 * PAGE_SIZE as usize, 0x5a)?;
+    }
+    let child = task::create_child(&mut k, parent, true)
+        .map_err(|e| format!("task_create(inherit): {e}"))?;
+    check(
+        k.tasks[&child].vm.mapped_bytes() == 3 * PAGE_SIZE,
+        "the child did not inherit the parent's region",
+    )?;
+    let t1 = task::new_thread(&mut k, child);
+    let t2 = task::new_thread(&mut k, child);
+    check(
+        k.tasks[&child].threads == [t1, t2],
+        "threads not listed in creation order",
+    )?;
+    k.suspend_task(child);
+    check(
+        k.tasks[&child].suspend_count == 1,
+        "task_suspend did not count",
+    )?;
+    check(k.resume_task(child), "task_resume failed")?;
+    check(!k.resume_task(child), "task_resume at 0 succeeded")?;
+    let ports = [k.tasks[&child].port, k.tasks[&parent].port];
+    let tport = k.threads[&t1].port.ok_or("thread without a port")?;
+    k.terminate_task(child, Outcome::Terminated);
+    k.terminate_task(parent, Outcome::Terminated);
+    check(
+        !k.threads.contains_key(&t1) && !k.threads.contains_key(&t2),
+        "threads outlive their task",
+    )?;
+    for p in ports.iter().chain([&tport]) {
+        check(!k.ipc().port_active(*p), "a dead task's port is alive")?;
+    }
+    k.tasks.remove(&child);
+    k.tasks.remove(&parent);
+    let (made, freed) = k.ipc().port_counts();
+    check(
+        made - made_before == freed - freed_before,
+        "ports of the dead tasks were not freed",
+    )?;
+    let frames_after = FRAMES.lock().free_frames();
+    check(
+        frames_after == frames_before,
+        &format!(
+            "frames leaked: {} before, {frames_after} after",
+            frames_before
+        ),
+    )
+}
+
 const KERNEL_TESTS: &[KernelTest] = &[
     ("boot_info", boot_info),
     ("frame_allocator", frames),
@@ -829,6 +890,7 @@ const KERNEL_TESTS: &[KernelTest] = &[
     ("kernel_breakpoint", |_| breakpoint()),
     ("vm_zero_fill", |_| vm_zero_fill()),
     ("vm_inherit_into", |_| vm_inherit_into()),
+    ("task_lifecycle", |_| task_lifecycle()),
 ];
 
 /// Runs every test and exits QEMU.

@@ -660,7 +660,7 @@ const I386_THREAD_STATE: i32 = 1;
 /// RFLAGS bits a thread state cannot set: IOPL (12-13), NT (14), RF (16).
 const RFLAGS_KERNEL_BITS: u64 = 0x1_7000;
 /// RFLAGS.IF.
-const RFLAGS_IF: u64 = 0x200;
+const RFLAGS_IF: u64 = crate::task::RFLAGS_IF;
 
 fn state_of(f: &TrapFrame) -> [u64; 21] {
     [
@@ -719,21 +719,10 @@ impl mig::mach::server::Server for Srv<'_> {
 
     fn thread_create(&mut self, parent_task: rt::PortName) -> Result<rt::PortName, rt::Error> {
         let task = self.task(parent_task)?;
-        let tid = self.k.new_thread_id();
-        let frame = TrapFrame {
-            cs: crate::arch::gdt::USER_CS,
-            ss: crate::arch::gdt::USER_DS,
-            // What GNU Mach's thread_get_state shows for a new thread.
-            rflags: RFLAGS_IF,
-            ..TrapFrame::default()
-        };
-        let mut t = crate::sched::Thread::new(tid, task, frame, 1);
-        let port = crate::kobj::new_port(self.k.ipc(), KObject::Thread(tid));
-        t.port = Some(port);
-        if let Some(tk) = self.k.tasks.get_mut(&task) {
-            tk.threads.push(tid);
-        }
-        self.k.add_thread(t);
+        let tid = crate::task::new_thread(self.k, task);
+        let port = self.k.threads[&tid]
+            .port
+            .ok_or(err(KERN_INVALID_ARGUMENT))?;
         Ok(self.kname(port))
     }
 

@@ -355,6 +355,28 @@ pub fn insert_boot_ports(k: &mut Kernel, id: TaskId, ports: &[PortId]) {
     insert_ports(k.ipc(), space, ports);
 }
 
+/// RFLAGS.IF: what GNU Mach's `thread_get_state` shows as a new thread's flags.
+pub const RFLAGS_IF: u64 = 0x200;
+
+/// `thread_create`: a new thread of `task`, stopped once (`suspend_count` 1), with an empty
+/// user state (user segments, IF) and its thread port; listed last in the task's threads.
+pub fn new_thread(k: &mut Kernel, task: TaskId) -> ThreadId {
+    let tid = k.new_thread_id();
+    let frame = TrapFrame {
+        cs: gdt::USER_CS,
+        ss: gdt::USER_DS,
+        rflags: RFLAGS_IF,
+        ..TrapFrame::default()
+    };
+    let mut t = Thread::new(tid, task, frame, 1);
+    t.port = Some(kobj::new_port(k.ipc(), KObject::Thread(tid)));
+    if let Some(tk) = k.tasks.get_mut(&task) {
+        tk.threads.push(tid);
+    }
+    k.add_thread(t);
+    tid
+}
+
 /// `task_create`: a new task with no threads, an empty IPC space (GNU Mach gives a child no
 /// names), its own task port and, with `inherit_memory`, the regions of `parent` as their
 /// inheritance says (`vm::inherit_into`); otherwise an empty address map. Returns the child
