@@ -7,9 +7,10 @@ use core::arch::asm;
 /// C `memcpy` contract: valid, non-overlapping ranges.
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    // SAFETY: the caller upholds the memcpy contract; `rep movsb` copies forwards.
+    // SAFETY: the caller upholds the memcpy contract; `rep movsq` then `rep movsb` copy
+    // forwards, eight bytes per step and then the rest.
     unsafe {
-        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags))
+        asm!("rep movsq", "mov rcx, {rest}", "rep movsb", rest = in(reg) n % 8, inout("rcx") n / 8 => _, inout("rdi") dst => _, inout("rsi") src => _, options(nostack, preserves_flags))
     };
     dst
 }
@@ -33,9 +34,10 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 /// C `memset` contract.
 #[no_mangle]
 pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
-    // SAFETY: the caller upholds the memset contract.
+    // SAFETY: the caller upholds the memset contract; `rep stosq` fills eight bytes per step
+    // (the byte repeated), `rep stosb` the rest.
     unsafe {
-        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8, options(nostack, preserves_flags))
+        asm!("rep stosq", "mov rcx, {rest}", "rep stosb", rest = in(reg) n % 8, inout("rcx") n / 8 => _, inout("rdi") dst => _, in("rax") u64::from(c as u8) * 0x0101_0101_0101_0101, options(nostack, preserves_flags))
     };
     dst
 }
