@@ -95,6 +95,23 @@ impl KMsg {
         [&self.dest, &self.reply].into_iter().chain(body)
     }
 
+    /// The ports whose receive rights the message carries (destination and reply rights
+    /// are never receive rights, but are looked at too): nothing to walk for a simple message.
+    pub(crate) fn receive_rights(&self) -> impl Iterator<Item = crate::PortId> + '_ {
+        let carries = !self.items.is_empty()
+            || matches!(self.dest, Right::Receive(_))
+            || matches!(self.reply, Right::Receive(_));
+        carries
+            .then(|| {
+                self.rights().filter_map(|r| match *r {
+                    Right::Receive(p) => Some(p),
+                    _ => None,
+                })
+            })
+            .into_iter()
+            .flatten()
+    }
+
     pub(crate) fn into_trash(self, trash: &mut Vec<Trash>) {
         trash.push(Trash::Right(self.dest));
         trash.push(Trash::Right(self.reply));
@@ -247,8 +264,7 @@ impl Ipc {
     /// destroys such a message and reports success (observed: a port's receive right sent
     /// to itself, and two ports sent into each other, end as dead names).
     fn circular(&self, kmsg: &KMsg, dest: crate::PortId) -> bool {
-        kmsg.rights().any(|r| {
-            let Right::Receive(r) = *r else { return false };
+        kmsg.receive_rights().any(|r| {
             let mut d = dest;
             loop {
                 if d == r {
@@ -274,11 +290,9 @@ impl Ipc {
         }
         self.stamp += 1;
         kmsg.stamp = self.stamp;
-        for r in kmsg.rights() {
-            if let Right::Receive(r) = *r {
-                if let Some(port) = self.ports.get_mut(&r) {
-                    port.carrier = Some(p);
-                }
+        for r in kmsg.receive_rights() {
+            if let Some(port) = self.ports.get_mut(&r) {
+                port.carrier = Some(p);
             }
         }
         let port = self.port_mut(p);
@@ -342,11 +356,9 @@ impl Ipc {
         let seqno = port.seqno;
         port.seqno = port.seqno.wrapping_add(1);
         wr32(&mut kmsg.bytes, 24, seqno);
-        for r in kmsg.rights() {
-            if let Right::Receive(r) = *r {
-                if let Some(port) = self.ports.get_mut(&r) {
-                    port.carrier = None;
-                }
+        for r in kmsg.receive_rights() {
+            if let Some(port) = self.ports.get_mut(&r) {
+                port.carrier = None;
             }
         }
         if was_full {
