@@ -175,6 +175,15 @@ impl Thread {
     }
 }
 
+/// Whether thread `t` can run: ready, not suspended, its task neither suspended nor ended.
+fn thread_runnable(t: &Thread, tasks: &BTreeMap<TaskId, Task>) -> bool {
+    t.state == State::Ready
+        && t.suspend_count == 0
+        && tasks
+            .get(&t.task)
+            .is_some_and(|task| task.suspend_count == 0 && task.outcome.is_none())
+}
+
 /// Everything the scheduler and the traps share, behind one lock.
 #[derive(Debug)]
 pub struct Kernel {
@@ -257,26 +266,17 @@ impl Kernel {
     }
 
     fn runnable(&self, id: ThreadId) -> bool {
-        let Some(t) = self.threads.get(&id) else {
-            return false;
-        };
-        t.state == State::Ready
-            && t.suspend_count == 0
-            && self
-                .tasks
-                .get(&t.task)
-                .is_some_and(|task| task.suspend_count == 0 && task.outcome.is_none())
+        self.threads
+            .get(&id)
+            .is_some_and(|t| thread_runnable(t, &self.tasks))
     }
 
     /// Puts a ready thread in its queue if it can run (idempotent).
     pub fn make_ready(&mut self, id: ThreadId) {
-        if !self.runnable(id) {
-            return;
-        }
         let Some(t) = self.threads.get_mut(&id) else {
             return;
         };
-        if t.queued || self.current == Some(id) {
+        if !thread_runnable(t, &self.tasks) || t.queued || self.current == Some(id) {
             return;
         }
         t.queued = true;
@@ -381,10 +381,10 @@ impl Kernel {
                 while let Some(id) = self.ready[p].pop_front() {
                     if let Some(t) = self.threads.get_mut(&id) {
                         t.queued = false;
-                    }
-                    if self.runnable(id) {
-                        found = Some(id);
-                        break;
+                        if thread_runnable(t, &self.tasks) {
+                            found = Some((id, t.resume.take()));
+                            break;
+                        }
                     }
                 }
                 if self.ready[p].is_empty() {
@@ -394,8 +394,7 @@ impl Kernel {
                     break;
                 }
             }
-            let id = found?;
-            let resume = self.threads.get_mut(&id).and_then(|t| t.resume.take());
+            let (id, resume) = found?;
             if let Some(r) = resume {
                 crate::msg::resume(self, id, r);
                 if !self.runnable(id) {
