@@ -6,6 +6,7 @@
 //! reach host crates.
 
 mod kernel;
+mod mig_bench;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,10 +55,11 @@ enum Command {
         #[arg(long, default_value = "")]
         cmdline: String,
     },
-    /// Run benchmarks: `kernel`, `frontend` (parse the corpora), `mig` (GNU MIG vs migc),
+    /// Run benchmarks: `kernel`, `frontend` (parse the corpora), `mig` (GNU MIG vs migc, and
+    /// `mig-obj`: the object back end against gcc -O2),
     /// `lsp` (diagnostics latency); no target runs every section.
     Bench {
-        /// Section to run (`kernel`, `frontend`, `mig`, `lsp`); all sections when omitted.
+        /// Section to run (`kernel`, `frontend`, `mig`, `mig-obj`, `lsp`); all when omitted.
         target: Option<String>,
     },
 }
@@ -83,15 +85,17 @@ fn main() -> ExitCode {
                 .and_then(|()| cargo_bench("conformance", "frontend"))
                 .and_then(|()| cargo_bench("conformance", "mig"))
                 .and_then(|()| cargo_bench("migc", "against_gnu"))
+                .and_then(|()| mig_bench::run_obj())
                 .and_then(|()| cargo_bench("mig-lsp", "latency")),
             Some("kernel") => kernel::bench::run(),
             Some("frontend") => cargo_bench("conformance", "frontend"),
-            Some("mig") => {
-                cargo_bench("conformance", "mig").and_then(|()| cargo_bench("migc", "against_gnu"))
-            }
+            Some("mig") => cargo_bench("conformance", "mig")
+                .and_then(|()| cargo_bench("migc", "against_gnu"))
+                .and_then(|()| mig_bench::run_obj()),
+            Some("mig-obj") => mig_bench::run_obj(),
             Some("lsp") => cargo_bench("mig-lsp", "latency"),
             Some(other) => Err(format!(
-                "unknown bench section `{other}` (known: kernel, frontend, mig, lsp)"
+                "unknown bench section `{other}` (known: kernel, frontend, mig, mig-obj, lsp)"
             )),
         },
     };

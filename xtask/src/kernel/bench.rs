@@ -221,7 +221,12 @@ fn suite_benchmarks(mach_r: &Path) {
 
 /// Boots one suite benchmark on `kernel` under `-icount` and returns its per-iteration
 /// figure (the number before ` per `), or what went wrong.
-fn suite_bench_boot(kernel: &Path, dir: &Path, program: &str, secs: u64) -> Result<u64, String> {
+pub(crate) fn suite_bench_boot(
+    kernel: &Path,
+    dir: &Path,
+    program: &str,
+    secs: u64,
+) -> Result<u64, String> {
     let module = format!(
         "{} --host-priv-port=${{host-port}} --device-master-port=${{device-port}} $(task-create) $(task-resume)",
         dir.join(format!("{program}.elf")).display()
