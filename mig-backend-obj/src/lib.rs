@@ -13,11 +13,19 @@
 //! # Limits (checked by [`check`] before any code is generated)
 //! - x86_64-gnu only: other targets are refused with an error naming the target.
 //! - Client side only: the server side (`-server`) is not written by this back end yet.
-//! - Messages of fixed layout: variable inline arrays and strings (`array[*:N]`,
-//!   `c_string[*:N]`) and dynamic arrays (`array[]`) are refused, as are `KernelUser`
-//!   subsystems, symbolic `msgoption`/`waittime` values and `c_struct` values passed in memory.
-//!   Out-of-line data, ports, polymorphic rights, scalars, structures up to 16 bytes, fixed
-//!   arrays and fixed strings are supported.
+//! - Every layout of the 17 gnumach-dev subsystems: scalars, structures up to 16 bytes, fixed
+//!   and variable inline arrays and strings (`array[*:N]`, `c_string[*:N]`: the fixed layout's
+//!   later offsets move by the variable data, as the C stub's `InP`/`OutP`), dynamic arrays
+//!   (`array[]`: inline up to the limit, out of line beyond it, `mig_allocate` for a reply
+//!   larger than the caller's buffer), out-of-line data, ports, port arrays, polymorphic
+//!   rights. `msgoption` takes numbers and GNU Mach's `MACH_*` option names; `waittime` numbers
+//!   and `MACH_MSG_TIMEOUT_NONE`.
+//! - Refused with a message naming the routine: `KernelUser` subsystems (kernel code: none of
+//!   gnumach-dev's user configurations is one), `waittime` naming a C variable, `c_struct`
+//!   values over 16 bytes passed in memory, inout variable arrays (refused by the C back end
+//!   too).
+//! - Variable copies into a request are inline loops; copies out of a reply call `memcpy`, as
+//!   gcc -O2 compiles the C stub's `__builtin_memcpy` (so `nm` of both objects agree).
 //!
 //! # What this crate does not do
 //! No parsing, no I/O, no spans: it sees a [`mig_ir::Validated`] module and [`Options`] only.
