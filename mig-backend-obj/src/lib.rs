@@ -10,9 +10,18 @@
 //! data) is computed here from the IR's layouts and emitted as straight-line stores; the reply
 //! is checked field by field as the C stub checks it, returning the same error codes.
 //!
+//! [`server_object`] writes `<subsystem>Server.o`: a local `_X<routine>` function per routine
+//! that checks the request as the C server stub does (size, complexity, every type descriptor,
+//! variable counts; `MIG_BAD_ARGUMENTS` on failure), calls the server function with the C
+//! stub's arguments and fills the reply; the routine table `<demux>_routines` (`.data`, one
+//! function address per slot) and the global demux `<demux>` (`MIG_BAD_ID` outside the
+//! subsystem), as gcc's object of the C server file defines them.
+//!
 //! # Limits (checked by [`check`] before any code is generated)
 //! - x86_64-gnu only: other targets are refused with an error naming the target.
-//! - Client side only: the server side (`-server`) is not written by this back end yet.
+//! - [`server_object`] (`-server`, `<subsystem>Server.o`) refuses `KernelServer` subsystems and
+//!   types with translations or destructors (`intran`, `outtran`, `destructor`); see
+//!   `server.rs` for what it covers.
 //! - Every layout of the 17 gnumach-dev subsystems: scalars, structures up to 16 bytes, fixed
 //!   and variable inline arrays and strings (`array[*:N]`, `c_string[*:N]`: the fixed layout's
 //!   later offsets move by the variable data, as the C stub's `InP`/`OutP`), dynamic arrays
@@ -36,6 +45,7 @@
 mod abi;
 mod emit;
 mod model;
+mod server;
 mod user;
 
 use mig_ir::Validated;
@@ -79,6 +89,29 @@ pub fn check(v: &Validated) -> Result<(), Vec<Unsupported>> {
 pub fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Vec<Unsupported>> {
     check(v)?;
     user::user_object(v, opts).map_err(|message| {
+        vec![Unsupported {
+            routine: None,
+            message,
+        }]
+    })
+}
+
+/// Reports every construct of `v` the object back end cannot generate server code for.
+pub fn check_server(v: &Validated) -> Result<(), Vec<Unsupported>> {
+    let errors = server::unsupported(v);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The server stubs of `v` as an ELF relocatable object: the local `_X<routine>` handlers,
+/// the routine table `<demux>_routines` and the demux function `<demux>`, as gcc's object of
+/// the C back end's server file defines them.
+pub fn server_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Vec<Unsupported>> {
+    check_server(v)?;
+    server::server_object(v, opts).map_err(|message| {
         vec![Unsupported {
             routine: None,
             message,

@@ -94,7 +94,8 @@ migc options:
       --target T           x86_64-gnu (default) or i686-gnu: sizes, layouts, predefined macros
       --emit KIND          also write KIND: ir (the IR as JSON), rust (Rust stubs, client
                            and server; target x86_64-gnu only), rust-client, rust-server,
-                           obj (-user writes an x86_64 ELF object, default <subsystem>User.o)
+                           obj (-user and -server write x86_64 ELF objects, default
+                           <subsystem>User.o and <subsystem>Server.o)
   -o FILE                  where --emit writes (default: standard output)
   -h, --help               print this help
       --version            print the version

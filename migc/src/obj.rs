@@ -1,5 +1,5 @@
-//! `--emit obj`: the client stubs as an x86_64 ELF object from `mig_backend_obj` (with the
-//! `obj` cargo feature; without it, a clear error).
+//! `--emit obj`: the client and server stubs as x86_64 ELF objects from `mig_backend_obj` (with
+//! the `obj` cargo feature; without it, a clear error).
 
 use std::path::Path;
 
@@ -33,6 +33,42 @@ pub fn write_user(
 
 #[cfg(not(feature = "obj"))]
 pub fn write_user(
+    session: &mut Session,
+    _module: &Validated,
+    _path: &Path,
+    _prefix: &str,
+    _subr_prefix: &str,
+) -> bool {
+    session.error("--emit obj: this migc was built without the `obj` feature (cargo build -p migc --features obj)");
+    false
+}
+
+/// Writes the server stubs of `module` as an object file to `path`. Returns false on errors.
+#[cfg(feature = "obj")]
+pub fn write_server(
+    session: &mut Session,
+    module: &Validated,
+    path: &Path,
+    prefix: &str,
+    subr_prefix: &str,
+) -> bool {
+    let opts = mig_backend_obj::Options {
+        prefix: prefix.to_string(),
+        subr_prefix: subr_prefix.to_string(),
+    };
+    match mig_backend_obj::server_object(module, &opts) {
+        Ok(bytes) => crate::files::write_bytes(session, path, &bytes),
+        Err(errors) => {
+            for e in errors {
+                session.error(&format!("--emit obj: {e}"));
+            }
+            false
+        }
+    }
+}
+
+#[cfg(not(feature = "obj"))]
+pub fn write_server(
     session: &mut Session,
     _module: &Validated,
     _path: &Path,

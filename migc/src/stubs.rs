@@ -41,11 +41,11 @@ fn plan(cli: &Cli, subsystem: &str) -> Plan {
         } else {
             pick(&cli.user, Some(format!("{subsystem}User.c")))
         },
-        // The object back end writes no server stubs yet: none by default.
-        server: pick(
-            &cli.server,
-            (!emits_obj(cli)).then(|| format!("{subsystem}Server.c")),
-        ),
+        server: if emits_obj(cli) {
+            pick(&cli.server, Some(format!("{subsystem}Server.o")))
+        } else {
+            pick(&cli.server, Some(format!("{subsystem}Server.c")))
+        },
         header: pick(&cli.header, Some(format!("{subsystem}.h"))),
         sheader: pick(&cli.sheader, None),
         iheader: pick(&cli.iheader, None),
@@ -95,9 +95,9 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
             ok &= crate::obj::write_user(session, module, p, &opts.prefix, &opts.subr_prefix);
             written.push(p.clone());
         }
-        if plan.server.is_some() {
-            session.error("--emit obj: the object back end does not write server stubs yet");
-            ok = false;
+        if let Some(p) = &plan.server {
+            ok &= crate::obj::write_server(session, module, p, &opts.prefix, &opts.subr_prefix);
+            written.push(p.clone());
         }
     }
     let mut out = |path: &Option<PathBuf>, text: &dyn Fn() -> String, ok: &mut bool| {
@@ -118,11 +118,13 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
             &mut ok,
         );
     }
-    out(
-        &plan.server,
-        &|| mig_backend_c::server_source(module, &opts),
-        &mut ok,
-    );
+    if !emits_obj(cli) {
+        out(
+            &plan.server,
+            &|| mig_backend_c::server_source(module, &opts),
+            &mut ok,
+        );
+    }
     out(
         &plan.sheader,
         &|| mig_backend_c::server_header(module, &opts),
