@@ -194,7 +194,7 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
         ctx.func.signature = s;
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let refs = Refs {
+            let mut refs = Refs {
                 mach_msg: module.declare_func_in_func(rt.mach_msg, b.func),
                 get_reply: rt.get_reply.map(|f| module.declare_func_in_func(f, b.func)),
                 dealloc_reply: rt
@@ -205,6 +205,10 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                 memcpy: rt.memcpy.map(|f| module.declare_func_in_func(f, b.func)),
                 allocate: rt.allocate.map(|f| module.declare_func_in_func(f, b.func)),
             };
+            // Runtime calls as direct `call rel32` (R_X86_64_PLT32, as gcc's objects call
+            // them) rather than through a GOT load: the linker resolves them directly in a
+            // static link and through the PLT in a shared one.
+            refs.direct(&mut b);
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
@@ -231,8 +235,18 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                 base,
                 size,
                 complex,
+                exit: cranelift_codegen::ir::Block::from_u32(0),
+                fails: BTreeMap::new(),
             };
+            st.exit = st.b.create_block();
+            st.b.append_block_param(st.exit, I32);
             st.body(&req, rep.as_ref());
+            st.finish_fails();
+            let exit = st.exit;
+            st.b.seal_block(exit);
+            st.b.switch_to_block(exit);
+            let code = st.b.block_params(exit)[0];
+            st.b.ins().return_(&[code]);
             st.b.finalize(module.target_config());
         }
         module
@@ -264,6 +278,23 @@ struct Refs {
     allocate: Option<FuncRef>,
 }
 
+impl Refs {
+    fn direct(&mut self, b: &mut FunctionBuilder<'_>) {
+        let all = [
+            Some(self.mach_msg),
+            self.get_reply,
+            self.dealloc_reply,
+            self.put_reply,
+            self.strncpy,
+            self.memcpy,
+            self.allocate,
+        ];
+        for f in all.into_iter().flatten() {
+            b.func.dfg.ext_funcs[f].colocated = true;
+        }
+    }
+}
+
 struct Stub<'a, 'b> {
     v: &'a Validated,
     r: &'a Routine,
@@ -280,6 +311,10 @@ struct Stub<'a, 'b> {
     size: Variable,
     /// `MACH_MSGH_BITS_COMPLEX` when a run-time datum made the request complex, else 0.
     complex: Variable,
+    /// The block every return jumps to, with the code as its parameter.
+    exit: cranelift_codegen::ir::Block,
+    /// The block returning each error code, made at its first use.
+    fails: BTreeMap<i32, cranelift_codegen::ir::Block>,
 }
 
 impl Stub<'_, '_> {
@@ -318,7 +353,34 @@ impl Stub<'_, '_> {
     }
     /// Returns `code` when `cond` is nonzero.
     fn return_if(&mut self, cond: Value, code: i32) {
-        emit::return_if(&mut self.b, cond, code)
+        // One cold block per error code of the function, off the path that succeeds.
+        let fail = match self.fails.get(&code) {
+            Some(&f) => f,
+            None => {
+                let f = self.b.create_block();
+                self.b.set_cold_block(f);
+                self.fails.insert(code, f);
+                f
+            }
+        };
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, fail, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+    }
+    /// Fills the error blocks of [`Self::return_if`] once every branch to them exists.
+    fn finish_fails(&mut self) {
+        let fails = std::mem::take(&mut self.fails);
+        for (code, f) in fails {
+            self.b.switch_to_block(f);
+            self.b.seal_block(f);
+            let c = self.b.ins().iconst(I32, code as i64);
+            self.ret(c);
+        }
+    }
+    /// Returns `code` (through the one exit block: one epilogue per function).
+    fn ret(&mut self, code: Value) {
+        self.b.ins().jump(self.exit, &[BlockArg::Value(code)]);
     }
     /// `MACH_MSG_TYPE_PORT_ANY(x)` for a 32-bit value.
     fn port_any(&mut self, x: Value) -> Value {
@@ -428,7 +490,8 @@ impl Stub<'_, '_> {
             Some(i) => self.arg(i),
             None => self.b.ins().iconst(I32, 0),
         };
-        let remote = self.b.ins().uextend(I64, remote);
+        // The header's port fields take the 32-bit name, as the C stub stores them (the
+        // upper halves are not read).
         self.store_head(remote, 8);
         let reply_port = match reply_arg {
             Some(i) => self.arg(i),
@@ -441,8 +504,7 @@ impl Stub<'_, '_> {
             }
             None => self.b.ins().iconst(I32, 0),
         };
-        let rp = self.b.ins().uextend(I64, reply_port);
-        self.store_head(rp, 16);
+        self.store_head(reply_port, 16);
         let z = self.b.ins().iconst(I32, 0);
         self.store_head(z, 24);
         let id = self.b.ins().iconst(I32, r.msgh_id as i64);
@@ -495,7 +557,7 @@ impl Stub<'_, '_> {
                 &[buf, option, send_size, zero, zero, timeout, zero],
             );
             let res = self.b.inst_results(call)[0];
-            self.b.ins().return_(&[res]);
+            self.ret(res);
             return;
         };
         let rcv_size = self.b.ins().iconst(I32, rep.max_size as i64);
@@ -517,7 +579,7 @@ impl Stub<'_, '_> {
                 &[p],
             );
         }
-        self.b.ins().return_(&[res]);
+        self.ret(res);
         self.b.switch_to_block(sent);
         self.b.seal_block(sent);
         if own_reply {
@@ -963,7 +1025,7 @@ impl Stub<'_, '_> {
             );
         }
         let c = self.b.ins().iconst(I32, abi::MIG_REPLY_MISMATCH as i64);
-        self.b.ins().return_(&[c]);
+        self.ret(c);
         self.b.switch_to_block(ok);
         self.b.seal_block(ok);
 
@@ -995,6 +1057,14 @@ impl Stub<'_, '_> {
                 let not_simple = self.b.ins().icmp_imm_u(IntCC::Equal, simple, 0);
                 first = self.b.ins().bor(first, not_simple);
             }
+            // Only a reply that fails the first test is looked at further (an error reply
+            // with just a RetCode), off the path that succeeds.
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
+            let fine = self.b.create_block();
+            self.b.ins().brif(first, slow, &[], fine, &[]);
+            self.b.switch_to_block(slow);
+            self.b.seal_block(slow);
             let header_only = (rc_off + 8) as i64;
             let s1 = self
                 .b
@@ -1005,15 +1075,17 @@ impl Stub<'_, '_> {
             let s3 = self.b.ins().icmp_imm_u(IntCC::Equal, retcode, 0);
             let second = self.b.ins().bor(s1, s2);
             let second = self.b.ins().bor(second, s3);
-            let c = self.b.ins().band(first, second);
-            self.return_if(c, abi::MIG_TYPE_ERROR);
+            self.return_if(second, abi::MIG_TYPE_ERROR);
+            self.b.ins().jump(fine, &[]);
+            self.b.switch_to_block(fine);
+            self.b.seal_block(fine);
         }
         // RetCode descriptor.
         let (w0, w1) = rc.words(rc.received_name(), false);
         self.check_words(rc.desc_offset, w0, w1);
         let retcode = self.load(I32, rc_off);
         if rep.data.len() == 1 {
-            self.b.ins().return_(&[retcode]);
+            self.ret(retcode);
             return;
         }
         let failed = self.b.create_block();
@@ -1021,7 +1093,7 @@ impl Stub<'_, '_> {
         self.b.ins().brif(retcode, failed, &[], go, &[]);
         self.b.switch_to_block(failed);
         self.b.seal_block(failed);
-        self.b.ins().return_(&[retcode]);
+        self.ret(retcode);
         self.b.switch_to_block(go);
         self.b.seal_block(go);
         let size = self.b.ins().uextend(I64, msgh_size);
@@ -1062,7 +1134,7 @@ impl Stub<'_, '_> {
             }
         }
         let z = self.b.ins().iconst(I32, 0);
-        self.b.ins().return_(&[z]);
+        self.ret(z);
     }
 
     /// Returns `MIG_TYPE_ERROR` unless the descriptor at `off` is exactly `(w0, w1)`.
@@ -1211,7 +1283,7 @@ impl Stub<'_, '_> {
                         self.copy_elems_out(d, dest, src, room);
                         self.b.ins().store(mf(), count, cp, 0);
                         let e = self.b.ins().iconst(I32, abi::MIG_ARRAY_TOO_LARGE as i64);
-                        self.b.ins().return_(&[e]);
+                        self.ret(e);
                         self.b.switch_to_block(fits);
                         self.b.seal_block(fits);
                         self.copy_elems_out(d, dest, src, count);
