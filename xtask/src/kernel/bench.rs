@@ -198,6 +198,14 @@ fn suite_benchmarks(mach_r: &Path) {
             "bench-tasks",
             "null RPC round trip between two tasks (two messages)",
         ),
+        (
+            "bench-vm",
+            "vm_allocate + touch + vm_deallocate of one page",
+        ),
+        (
+            "bench-ool",
+            "64 KiB out-of-line to self (send+receive, vm_deallocate)",
+        ),
     ] {
         let gnu = suite_bench_boot(&gnumach, &out, program, 60);
         let ours = suite_bench_boot(mach_r, &out, program, 20);
