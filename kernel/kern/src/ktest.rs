@@ -610,6 +610,59 @@ fn vm_inherit_into() -> TestResult {
     )
 }
 
+/// Memory exhaustion: a region larger than physical memory touched page by page until no
+/// frame is left answers KERN_RESOURCE_SHORTAGE (for a kernel copy and for a page fault),
+/// the kernel goes on, and every frame comes back when the space ends.
+fn vm_exhaustion() -> TestResult {
+    let before = FRAMES.lock().free_frames();
+    let root = vm::new_space().ok_or("no frame for a PML4")?;
+    let mut map = vm::VmMap::new();
+    let size = (before + 1024) * PAGE_SIZE;
+    let a = vm::allocate(&mut map, root, 0, size, true).map_err(|e| format!("allocate: {e}"))?;
+    let mut touched = 0u64;
+    let last = loop {
+        match vm::handle_fault(&mut map, root, a + touched * PAGE_SIZE, 0x6) {
+            Ok(()) => touched += 1,
+            Err(e) => break e,
+        }
+        if touched > before + 1024 {
+            break 0;
+        }
+    };
+    kprintln!(
+        "  {touched} pages touched of {} free frames, then {last}",
+        before
+    );
+    check(
+        last == vm::KERN_RESOURCE_SHORTAGE,
+        "the fault that found no frame did not answer KERN_RESOURCE_SHORTAGE",
+    )?;
+    check(
+        FRAMES.lock().free_frames() < 8,
+        "frames left after exhaustion",
+    )?;
+    check(
+        uaccess::write_map(&mut map, root, a + (touched + 1) * PAGE_SIZE, &[1; 16])
+            == Err(vm::KERN_RESOURCE_SHORTAGE),
+        "a kernel copy into an untouched page with no frame left did not answer KERN_RESOURCE_SHORTAGE",
+    )?;
+    check(
+        vm::read(&map, root, a, size).err() == Some(vm::KERN_RESOURCE_SHORTAGE),
+        "vm_read of more than memory did not answer KERN_RESOURCE_SHORTAGE",
+    )?;
+    // Pages already resident still work.
+    fill_map(&mut map, root, a + 5 * PAGE_SIZE, 8, 0x3c)?;
+    check(
+        byte_at(&map, root, a + 5 * PAGE_SIZE + 7) == Some(0x3c),
+        "a resident page lost its contents",
+    )?;
+    vm::destroy_space(&mut map, root);
+    check(
+        FRAMES.lock().free_frames() == before,
+        "frames not all back after exhaustion",
+    )
+}
+
 /// What a user test program is expected to do.
 struct Expect {
     name: &'static str,
@@ -891,6 +944,7 @@ const KERNEL_TESTS: &[KernelTest] = &[
     ("vm_zero_fill", |_| vm_zero_fill()),
     ("vm_inherit_into", |_| vm_inherit_into()),
     ("task_lifecycle", |_| task_lifecycle()),
+    ("vm_exhaustion", |_| vm_exhaustion()),
 ];
 
 /// Runs every test and exits QEMU.

@@ -57,6 +57,9 @@ pub const VM_INHERIT_COPY: u32 = 1;
 /// Largest inheritance value (`VM_INHERIT_NONE`).
 pub const VM_INHERIT_NONE: u32 = 2;
 
+/// One past the last address of the lower half.
+const LOWER_HALF_END: u64 = 1 << 47;
+
 /// Lowest address `vm_allocate(anywhere)` hands out.
 const ANYWHERE_BASE: u64 = 0x1000_0000;
 
@@ -451,8 +454,13 @@ pub fn allocate(
         map.find_space(len).ok_or(KERN_NO_SPACE)?
     } else {
         let s = round_down(addr);
+        // Observed (suite `vm-hostile`, `vm`): address 0 may be allocated; a range ending
+        // past the lower half is KERN_INVALID_ADDRESS, one ending inside it but past what
+        // tasks may map is KERN_NO_SPACE (GNU Mach's stack holds the top 128 KiB there;
+        // Mach_R keeps the last page unmapped, see USER_TOP).
         match s.checked_add(len) {
-            Some(e) if e <= USER_TOP && s != 0 => {}
+            Some(e) if e <= USER_TOP => {}
+            Some(e) if e <= LOWER_HALF_END => return Err(KERN_NO_SPACE),
             _ => return Err(KERN_INVALID_ADDRESS),
         }
         if map.overlaps(s, s + len) {
@@ -632,6 +640,10 @@ pub fn write(map: &mut VmMap, root: u64, addr: u64, data: &[u8]) -> Result<(), u
 /// `vm_copy`: `[src, src + size)` to `dst`; all page-aligned, the source readable, the
 /// destination writable.
 pub fn copy(map: &mut VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result<(), u32> {
+    // A range that wraps is KERN_INVALID_ADDRESS before any alignment check (observed,
+    // suite `vm-hostile`: size ~0).
+    let send = src.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
+    let dend = dst.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
     if !src.is_multiple_of(PAGE_SIZE)
         || !size.is_multiple_of(PAGE_SIZE)
         || !dst.is_multiple_of(PAGE_SIZE)
@@ -641,8 +653,6 @@ pub fn copy(map: &mut VmMap, root: u64, src: u64, size: u64, dst: u64) -> Result
     if size == 0 {
         return Ok(());
     }
-    let send = src.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
-    let dend = dst.checked_add(size).ok_or(KERN_INVALID_ADDRESS)?;
     check_access(map, src, send, VM_PROT_READ)?;
     check_access(map, dst, dend, VM_PROT_WRITE)?;
     let data = read(map, root, src, size)?;
