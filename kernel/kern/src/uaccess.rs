@@ -60,9 +60,13 @@ pub fn write_map(map: &mut VmMap, root: u64, va: u64, data: &[u8]) -> Result<(),
     let Some(pieces) = chunks(va, data.len()) else {
         return Err(vm::KERN_INVALID_ADDRESS);
     };
-    let pieces: Vec<(u64, usize, usize)> = pieces.collect();
-    for &(cur, _, _) in &pieces {
-        vm::lookup(map, cur, vm::VM_PROT_WRITE)?;
+    let last = va + (data.len() as u64).saturating_sub(1);
+    if va / PAGE_SIZE != last / PAGE_SIZE {
+        // Several pages: all are checked before any is written. (Within one page `resolve`
+        // refuses exactly what this check would, before anything is written.)
+        for (cur, _, _) in chunks(va, data.len()).into_iter().flatten() {
+            vm::lookup(map, cur, vm::VM_PROT_WRITE)?;
+        }
     }
     for (cur, off, n) in pieces {
         let f = vm::resolve(map, root, cur, vm::VM_PROT_WRITE)?;
