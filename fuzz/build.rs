@@ -3,6 +3,9 @@
 //! generated code carries libFuzzer's edge and comparison coverage, so the fuzzer sees the
 //! branches of the checks it exercises (`scripts/fuzz.sh` installs clang).
 //!
+//! The server of `mach.defs` is also generated as an object by the object back end (see
+//! [`object_server`]), for the `demux_obj` target.
+//!
 //! Also writes `seeds.rs` (included by the target): one valid request per routine, built from
 //! the routine's layout as the server receives it (descriptors as the kernel translates them,
 //! variable data empty), so the fuzzer starts past the message-id and size checks.
@@ -47,6 +50,9 @@ fn main() {
             "\t{{ \"{}\", {}, {}, {} }},",
             s.name, s.base, s.slots, s.server_demux
         ));
+        if s.name == "mach" {
+            object_server(&v, &out, &mut build);
+        }
         for (i, r) in v.module().routines.iter().enumerate() {
             let bytes = request(&v, i, index as u8);
             writeln!(seeds, "    (\"{}-{}\", &{:?}),", s.name, r.name, bytes).unwrap();
@@ -80,6 +86,33 @@ fn main() {
     println!("cargo:rerun-if-changed=demux");
     println!("cargo:rerun-if-changed=../mig-backend-c/src");
     println!("cargo:rerun-if-env-changed=MIGC_FUZZ_CC");
+}
+
+/// The object back end's server of `mach.defs` (`mig_backend_obj::server_object`), its demux
+/// and routine table renamed `migc_obj_mach_server[_routines]` (objcopy) so that it links
+/// beside the C server: its server functions are the C file's weak defaults, the same ones the
+/// C demux calls. Not compiled by clang, so not instrumented: the driver puts its request just
+/// before a guard page instead.
+fn object_server(v: &Validated, out: &Path, build: &mut cc::Build) {
+    let bytes = mig_backend_obj::server_object(v, &mig_backend_obj::Options::default())
+        .unwrap_or_else(|e| panic!("object server of mach.defs: {e:?}"));
+    let raw = out.join("machServer.obj-raw.o");
+    let renamed = out.join("machServer.obj.o");
+    std::fs::write(&raw, bytes).unwrap();
+    let status = std::process::Command::new("objcopy")
+        .args([
+            "--redefine-sym",
+            "mach_server=migc_obj_mach_server",
+            "--redefine-sym",
+            "mach_server_routines=migc_obj_mach_server_routines",
+        ])
+        .arg(&raw)
+        .arg(&renamed)
+        .status()
+        .expect("objcopy (binutils) runs");
+    assert!(status.success(), "objcopy failed on {}", raw.display());
+    build.object(&renamed);
+    println!("cargo:rerun-if-changed=../mig-backend-obj/src");
 }
 
 /// The `.defs` files of gnumach-dev that declare a subsystem, sorted.

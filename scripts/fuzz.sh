@@ -27,7 +27,7 @@ case "${1:-build}" in
     status=$?
     set -e
     grep -vE '^#[0-9]+.*(NEW|REDUCE|pulse)' "$log" | tail -40
-    grep -h '^demux seeds:' "$log" || true
+    grep -hE '^demux(_obj)? seeds:' "$log" || true
     last=$(grep -E '^#[0-9]+' "$log" | tail -1)
     stats=$(echo "$last" | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*' || echo 'no stats')
     runs=$(echo "$last" | grep -oE '^#[0-9]+' | tr -d '#')

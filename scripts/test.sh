@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #! Runs every test of the project: formatting and lints, the compiler workspace's tests (unit,
 #! snapshot, corpus and reference conformance, GNU Mach boots), the kernel's QEMU suite, and the
-#! fuzz targets' build. Installs what it needs first (scripts/setup.sh). Every step runs even
+#! fuzz targets' build and a 20-second run of the demux_obj target. Installs what it needs first (scripts/setup.sh). Every step runs even
 #! when an earlier one failed; the run ends with one summary line and fails when any test failed.
 #!
 #! Results: every job writes target/test-results/<job>.txt ($TEST_RESULTS_DIR), one line per
@@ -71,6 +71,8 @@ fi
 
 if [ -d fuzz ]; then
   run_step fuzz-build bash scripts/fuzz.sh build
+  # The object server against the C server of mach.defs: same answers on every input.
+  run_step fuzz-demux-obj bash scripts/fuzz.sh run demux_obj 20
 fi
 
 step "summary"
