@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #! Runs every test of the project: formatting and lints, the compiler workspace's tests (unit,
-#! snapshot, corpus and reference conformance, GNU Mach boots), the kernel's QEMU suite, and the
-#! fuzz targets' build and a 20-second run of the demux_obj target. Installs what it needs first (scripts/setup.sh). Every step runs even
-#! when an earlier one failed; the run ends with one summary line and fails when any test failed.
+#! snapshot, corpus and reference conformance, GNU Mach boots), the kernel's QEMU suite, the
+#! fuzz targets' build and a 20-second run of the demux_obj target. Installs what it needs first
+#! (scripts/setup.sh). Every step runs even when an earlier one failed; the run ends with one summary line and fails when any test failed.
 #!
 #! Results: every job writes target/test-results/<job>.txt ($TEST_RESULTS_DIR), one line per
 #! test, NAME without spaces:
