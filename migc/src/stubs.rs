@@ -95,6 +95,12 @@ pub fn write(cli: &Cli, session: &mut Session, module: &Validated, parsed: &Pars
             ok &= crate::obj::write_user(session, module, p, &opts.prefix, &opts.subr_prefix);
             written.push(p.clone());
         }
+        if let (Some(_), true) = (&plan.server, cli.symtab) {
+            session.error(
+                "--emit obj: -s (the server's symbol table) is not written by the object back end",
+            );
+            return false;
+        }
         if let Some(p) = &plan.server {
             ok &= crate::obj::write_server(session, module, p, &opts.prefix, &opts.subr_prefix);
             written.push(p.clone());

@@ -92,6 +92,12 @@ fn server_objects_define_the_symbols_of_gccs_objects() {
             .arg(&gcc_o));
         let obj = dir.join(format!("{subsystem}Server.o"));
         server_object(&inc, &defs, &obj);
+        // Deterministic: a second run writes the same bytes.
+        let again = dir.join(format!("{subsystem}Server.again.o"));
+        server_object(&inc, &defs, &again);
+        if std::fs::read(&obj).unwrap() != std::fs::read(&again).unwrap() {
+            problems.push(format!("{subsystem}: two runs wrote different objects"));
+        }
         let (want, got) = (symbols(&gcc_o), symbols(&obj));
         assert!(!want.is_empty(), "{subsystem}: gcc's object has no symbols");
         if want != got {
@@ -116,6 +122,32 @@ fn by_routine(lines: &[String]) -> BTreeMap<String, Vec<String>> {
         m.entry(routine).or_default().push(l.clone());
     }
     m
+}
+
+#[test]
+fn the_server_symbol_table_is_refused() {
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
+    let inc = include(&root);
+    let dir = out_dir("obj-server-symtab");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_migc"))
+        .args(["--emit", "obj", "-n", "-s"])
+        .arg(format!("-I{}", inc.display()))
+        .arg("-server")
+        .arg(dir.join("machServer.o"))
+        .arg(inc.join("mach/mach.defs"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "-s with --emit obj -server succeeded"
+    );
+    assert!(
+        stderr.contains("-s (the server's symbol table)"),
+        "{stderr}"
+    );
+    assert!(!dir.join("machServer.o").exists());
 }
 
 #[test]
