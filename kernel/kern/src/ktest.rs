@@ -663,6 +663,110 @@ fn vm_exhaustion() -> TestResult {
     )
 }
 
+/// Copy-on-write out-of-line pages: `vm::share_out` gives the sender's frames one more owner
+/// and makes them read-only, `vm::take_in` maps them in the receiver; the first write on
+/// either side gets that side its own frame; a page shared by `VM_INHERIT_SHARE` is copied
+/// instead; every frame comes back.
+fn vm_copy_on_write() -> TestResult {
+    let before = FRAMES.lock().free_frames();
+    let sroot = vm::new_space().ok_or("no frame for a PML4")?;
+    let rroot = vm::new_space().ok_or("no frame for a PML4")?;
+    let (mut s, mut r) = (vm::VmMap::new(), vm::VmMap::new());
+    let a = vm::allocate(&mut s, sroot, 0, 3 * PAGE_SIZE, true)
+        .map_err(|e| format!("allocate: {e}"))?;
+    fill_map(&mut s, sroot, a, 2 * PAGE_SIZE as usize, 0x41)?;
+    let f0 = frame_of(&s, a).ok_or("page 0 not resident")?;
+    let frames =
+        vm::share_out(&mut s, sroot, a + 100, 3 * PAGE_SIZE - 200).ok_or("share_out refused")?;
+    check(
+        frames.len() == 3 && frames[0] == f0 && frames[2] == 0,
+        "share_out gave other frames",
+    )?;
+    check(
+        mm::frame_owners(f0) == 2,
+        "a shared-out frame does not have two owners",
+    )?;
+    let t = paging::translate(&Tables, sroot, a).ok_or("sender page unmapped")?;
+    check(
+        !t.flags.contains(Flags::WRITABLE),
+        "a copy-on-write page stays writable",
+    )?;
+    let b = vm::allocate(&mut r, rroot, 0, 3 * PAGE_SIZE, true)
+        .map_err(|e| format!("allocate: {e}"))?;
+    vm::take_in(&mut r, rroot, b, &frames);
+    check(
+        frame_of(&r, b) == Some(f0),
+        "the receiver does not hold the sender's frame",
+    )?;
+    check(
+        byte_at(&r, rroot, b + PAGE_SIZE + 9) == Some(0x41),
+        "received bytes differ",
+    )?;
+    check(
+        frame_of(&r, b + 2 * PAGE_SIZE).is_none(),
+        "an untouched page arrived resident",
+    )?;
+    // The sender writes: it gets a copy; the receiver keeps the old bytes.
+    vm::handle_fault(&mut s, sroot, a + 5, 0x7)
+        .map_err(|e| format!("write fault on a copy-on-write page: {e}"))?;
+    fill_map(&mut s, sroot, a, 1, 0x42)?;
+    check(
+        frame_of(&s, a) != Some(f0),
+        "the sender wrote into the shared frame",
+    )?;
+    check(
+        byte_at(&r, rroot, b) == Some(0x41),
+        "the sender's write reached the receiver",
+    )?;
+    check(mm::frame_owners(f0) == 1, "the old frame keeps two owners")?;
+    // The receiver writes the page it now holds alone: same frame, writable.
+    fill_map(&mut r, rroot, b, 1, 0x43)?;
+    check(frame_of(&r, b) == Some(f0), "a frame held alone was copied")?;
+    check(
+        byte_at(&s, sroot, a) == Some(0x42),
+        "the receiver's write reached the sender",
+    )?;
+    // Page 1: the receiver writes first.
+    fill_map(&mut r, rroot, b + PAGE_SIZE, 1, 0x44)?;
+    check(
+        byte_at(&s, sroot, a + PAGE_SIZE) == Some(0x41),
+        "the receiver's write reached the sender (page 1)",
+    )?;
+    // A page shared by inheritance is copied, not made copy-on-write.
+    let croot = vm::new_space().ok_or("no frame for a PML4")?;
+    let mut c = vm::VmMap::new();
+    let sh =
+        vm::allocate(&mut s, sroot, 0, PAGE_SIZE, true).map_err(|e| format!("allocate: {e}"))?;
+    vm::inherit(&mut s, sh, PAGE_SIZE, vm::VM_INHERIT_SHARE)
+        .map_err(|e| format!("inherit: {e}"))?;
+    vm::inherit(&mut s, a, 3 * PAGE_SIZE, vm::VM_INHERIT_NONE)
+        .map_err(|e| format!("inherit: {e}"))?;
+    vm::inherit_into(&mut s, sroot, &mut c, croot).map_err(|e| format!("inherit_into: {e}"))?;
+    let fs = frame_of(&s, sh).ok_or("shared page not resident")?;
+    let out =
+        vm::share_out(&mut s, sroot, sh, PAGE_SIZE).ok_or("share_out of a shared page refused")?;
+    check(
+        out[0] != fs && mm::frame_owners(fs) == 2,
+        "a VM_INHERIT_SHARE page went copy-on-write",
+    )?;
+    fill_map(&mut c, croot, sh, 1, 0x45)?;
+    check(
+        byte_at(&s, sroot, sh) == Some(0x45),
+        "sharing broke after sending the page",
+    )?;
+    // The message's reference (a copy of its own) goes as a destroyed message's would.
+    for &f in &out {
+        mm::frame_release(f);
+    }
+    vm::destroy_space(&mut s, sroot);
+    vm::destroy_space(&mut r, rroot);
+    vm::destroy_space(&mut c, croot);
+    check(
+        FRAMES.lock().free_frames() == before,
+        "frames not all back after copy-on-write",
+    )
+}
+
 /// What a user test program is expected to do.
 struct Expect {
     name: &'static str,
@@ -945,6 +1049,7 @@ const KERNEL_TESTS: &[KernelTest] = &[
     ("vm_inherit_into", |_| vm_inherit_into()),
     ("task_lifecycle", |_| task_lifecycle()),
     ("vm_exhaustion", |_| vm_exhaustion()),
+    ("vm_copy_on_write", |_| vm_copy_on_write()),
 ];
 
 /// Runs every test and exits QEMU.

@@ -17,9 +17,10 @@ use crate::sched::{self, Kernel, Resume, ThreadId, Wait, WaitKind};
 use crate::task::TaskId;
 use crate::uaccess;
 use crate::vm::{self, VmMap};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use mach_r_ipc::consts::*;
-use mach_r_ipc::{Ipc, KMsg, OolReader, OolWriter, RecvError, Sent, Wakeup};
+use mach_r_ipc::{Ipc, KMsg, OolData, OolPages, OolReader, OolWriter, RecvError, Sent, Wakeup};
 use mach_r_mm::PAGE_SIZE;
 
 /// `MACH_SEND_MSG`.
@@ -76,15 +77,16 @@ impl OolReader for UserOol<'_> {
         let mut buf = alloc::vec![0u8; len as usize];
         uaccess::copy_in_map(self.vm, self.root, addr, &mut buf).then_some(buf)
     }
-    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(OolData, usize)> {
         if len > MAX_OOL {
             return None;
         }
-        let offset = addr % PAGE_SIZE;
-        let start = addr - offset;
-        let end = addr.checked_add(len)?.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1);
-        let mut buf = alloc::vec![0u8; (end - start) as usize];
-        uaccess::copy_in_map(self.vm, self.root, start, &mut buf).then_some((buf, offset as usize))
+        addr.checked_add(len)?;
+        let frames = vm::share_out(self.vm, self.root, addr, len)?;
+        Some((
+            OolData::Pages(Box::new(CowPages(frames))),
+            (addr % PAGE_SIZE) as usize,
+        ))
     }
     fn deallocate(&mut self, addr: u64, len: u64) {
         let _ = vm::deallocate(self.vm, self.root, addr, len);
@@ -98,6 +100,47 @@ impl OolWriter for UserOol<'_> {
     fn fill(&mut self, addr: u64, data: &[u8]) {
         let ok = uaccess::copy_out_map(self.vm, self.root, addr, data);
         debug_assert!(ok, "a region the kernel just made is writable");
+    }
+    fn fill_pages(&mut self, addr: u64, pages: Box<dyn OolPages>) {
+        if let Ok(mut p) = pages.into_any().downcast::<CowPages>() {
+            let frames = core::mem::take(&mut p.0);
+            vm::take_in(self.vm, self.root, addr, &frames);
+        }
+    }
+}
+
+/// Out-of-line data in flight as frames (copy-on-write in the sender; 0 for a zero-fill
+/// page): each holds one reference, given back when the message is destroyed or moved into
+/// the receiver's map.
+#[derive(Debug)]
+pub struct CowPages(Vec<u64>);
+
+impl Drop for CowPages {
+    fn drop(&mut self) {
+        for &f in &self.0 {
+            if f != 0 {
+                crate::mm::frame_release(f);
+            }
+        }
+    }
+}
+
+impl OolPages for CowPages {
+    fn len(&self) -> usize {
+        self.0.len() * PAGE_SIZE as usize
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = alloc::vec![0u8; self.len()];
+        for (i, &f) in self.0.iter().enumerate() {
+            if f != 0 {
+                let at = i * PAGE_SIZE as usize;
+                crate::arch::phys::read(f, &mut out[at..at + PAGE_SIZE as usize]);
+            }
+        }
+        out
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn core::any::Any> {
+        self
     }
 }
 
@@ -145,10 +188,10 @@ impl OolReader for KernelOol {
         let r = self.get(addr)?;
         (len as usize <= r.len()).then(|| r[..len as usize].to_vec())
     }
-    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(OolData, usize)> {
         let (i, o) = Self::decode(addr)?;
         let r = self.regions.get(i)?.as_deref()?;
-        (o.checked_add(len as usize)? <= r.len()).then(|| (r.to_vec(), o))
+        (o.checked_add(len as usize)? <= r.len()).then(|| (OolData::Bytes(r.to_vec()), o))
     }
     fn deallocate(&mut self, addr: u64, _len: u64) {
         if let Some((i, _)) = Self::decode(addr) {

@@ -17,7 +17,8 @@
 //! Implemented: `vm_allocate`, `vm_deallocate`, `vm_protect`, `vm_inherit`, `vm_region`,
 //! `vm_read`, `vm_write`, `vm_copy` (plain copies), zero fill on demand, the regions
 //! out-of-line data lands in, and [`inherit_into`] (`task_create`'s inheritance: plain
-//! copies for `VM_INHERIT_COPY`, shared frames for `VM_INHERIT_SHARE`). No copy-on-write.
+//! copies for `VM_INHERIT_COPY`, shared frames for `VM_INHERIT_SHARE`), and copy-on-write
+//! pages for out-of-line data (`share_out`/`take_in`).
 
 use crate::arch::phys;
 use crate::mm::{self, Tables};
@@ -57,6 +58,25 @@ pub const VM_INHERIT_COPY: u32 = 1;
 /// Largest inheritance value (`VM_INHERIT_NONE`).
 pub const VM_INHERIT_NONE: u32 = 2;
 
+/// Bit of a resident page's entry: the page is copy-on-write (its frame may be held by other
+/// maps or messages and is never written while so: it is mapped read-only, and the first
+/// write gets the page a frame of its own, or the frame itself once no one else holds it).
+const COW: u64 = 1;
+
+/// The frame of a page entry.
+fn frame(v: u64) -> u64 {
+    v & !(PAGE_SIZE - 1)
+}
+
+/// The protection a page entry is mapped with: a copy-on-write page is never writable.
+fn mapped_prot(v: u64, prot: u32) -> u32 {
+    if v & COW != 0 {
+        prot & !VM_PROT_WRITE
+    } else {
+        prot
+    }
+}
+
 /// One past the last address of the lower half.
 const LOWER_HALF_END: u64 = 1 << 47;
 
@@ -91,7 +111,8 @@ pub struct RegionInfo {
 #[derive(Debug, Default)]
 pub struct VmMap {
     regions: BTreeMap<u64, Region>,
-    /// Resident pages: page address -> frame; each entry owns one reference to its frame.
+    /// Resident pages: page address -> frame, with [`COW`] set for a copy-on-write page;
+    /// each entry owns one reference to its frame.
     pages: BTreeMap<u64, u64>,
 }
 
@@ -200,7 +221,7 @@ impl VmMap {
 
     /// The resident pages (page address, frame), in address order.
     pub fn pages(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.pages.iter().map(|(&v, &f)| (v, f))
+        self.pages.iter().map(|(&v, &f)| (v, frame(f)))
     }
 
     /// Takes the pages the caller mapped in `root` for its regions (program segments and
@@ -272,7 +293,7 @@ fn release_pages(map: &mut VmMap, root: u64, start: u64, end: u64) {
             if paging::unmap(&mut Tables, root, va).is_ok() {
                 crate::arch::cpu::invlpg(va);
             }
-            mm::frame_release(f);
+            mm::frame_release(frame(f));
         }
     }
 }
@@ -281,7 +302,7 @@ fn release_pages(map: &mut VmMap, root: u64, start: u64, end: u64) {
 fn reprotect(map: &VmMap, root: u64, start: u64, end: u64, prot: u32) {
     for (&va, &f) in map.pages.range(start..end) {
         // The page tables of a page that was mapped exist, so this cannot run out of frames.
-        let _ = hw_set(root, va, f, prot);
+        let _ = hw_set(root, va, frame(f), mapped_prot(f, prot));
     }
 }
 
@@ -292,7 +313,7 @@ pub fn lookup(map: &VmMap, va: u64, need: u32) -> Result<Option<u64>, u32> {
     if r.prot & need != need {
         return Err(KERN_PROTECTION_FAILURE);
     }
-    Ok(map.pages.get(&round_down(va)).copied())
+    Ok(map.pages.get(&round_down(va)).map(|&v| frame(v)))
 }
 
 /// Makes page `va` resident and mapped for an access needing `need` (zero fill on demand):
@@ -311,7 +332,11 @@ pub fn resolve(map: &mut VmMap, root: u64, va: u64, need: u32) -> Result<u64, u3
         r.prot
     };
     let page = round_down(va);
-    if let Some(&f) = map.pages.get(&page) {
+    if let Some(&v) = map.pages.get(&page) {
+        if v & COW != 0 && need & VM_PROT_WRITE != 0 {
+            return break_cow(map, root, page, prot);
+        }
+        let (f, prot) = (frame(v), mapped_prot(v, prot));
         let mapped = paging::translate(&Tables, root, page).is_some_and(|t| {
             t.flags
                 .contains(Flags(pte_flags(prot).0 & !Flags::NO_EXECUTE.0))
@@ -329,6 +354,91 @@ pub fn resolve(map: &mut VmMap, root: u64, va: u64, need: u32) -> Result<u64, u3
     }
     map.pages.insert(page, f);
     Ok(f)
+}
+
+/// Gives copy-on-write page `page` a frame this map may write: the same frame once no one
+/// else holds it, else a copy. Maps it with `prot`.
+fn break_cow(map: &mut VmMap, root: u64, page: u64, prot: u32) -> Result<u64, u32> {
+    let old = frame(map.pages.get(&page).copied().ok_or(KERN_INVALID_ADDRESS)?);
+    let f = if mm::frame_owners(old) == 1 {
+        old
+    } else {
+        let n = mm::alloc_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
+        phys::copy_frame(n, old);
+        mm::frame_release(old);
+        n
+    };
+    map.pages.insert(page, f);
+    hw_set(root, page, f, prot)?;
+    Ok(f)
+}
+
+/// Out-of-line data leaving the map (a message's region): the frames of the pages holding
+/// `[addr, addr + len)`, each with one more owner, the page made copy-on-write here (0 for a
+/// page not touched yet, which arrives as zero fill). A page shared with another map
+/// (`VM_INHERIT_SHARE`) is copied instead, so that sharing stays exact. `None` if a page is
+/// outside every region or not readable, or no frame is left for a copy.
+pub fn share_out(map: &mut VmMap, root: u64, addr: u64, len: u64) -> Option<Vec<u64>> {
+    let (start, end) = page_range(addr, len).ok()?;
+    let mut frames = Vec::new();
+    frames
+        .try_reserve_exact(((end - start) / PAGE_SIZE) as usize)
+        .ok()?;
+    let fail = |frames: &Vec<u64>| {
+        for &f in frames {
+            if f != 0 {
+                mm::frame_release(f);
+            }
+        }
+    };
+    let mut va = start;
+    while va < end {
+        let Some(prot) = map
+            .containing(va)
+            .filter(|r| r.prot & VM_PROT_READ != 0)
+            .map(|r| r.prot)
+        else {
+            fail(&frames);
+            return None;
+        };
+        match map.pages.get(&va).copied() {
+            None => frames.push(0),
+            Some(v) => {
+                let f = frame(v);
+                if v & COW == 0 && mm::frame_owners(f) > 1 {
+                    let Some(n) = mm::alloc_frame() else {
+                        fail(&frames);
+                        return None;
+                    };
+                    phys::copy_frame(n, f);
+                    frames.push(n);
+                } else {
+                    if v & COW == 0 {
+                        map.pages.insert(va, f | COW);
+                        let _ = hw_set(root, va, f, prot & !VM_PROT_WRITE);
+                    }
+                    mm::frame_ref(f);
+                    frames.push(f);
+                }
+            }
+        }
+        va += PAGE_SIZE;
+    }
+    Some(frames)
+}
+
+/// Out-of-line data arriving: the frames [`share_out`] gave (their references move to this
+/// map) become the copy-on-write pages of the region at `addr` the caller just allocated.
+pub fn take_in(map: &mut VmMap, root: u64, addr: u64, frames: &[u64]) {
+    let prot = map.containing(addr).map_or(VM_PROT_DEFAULT, |r| r.prot);
+    for (i, &f) in frames.iter().enumerate() {
+        if f == 0 {
+            continue;
+        }
+        let va = addr + i as u64 * PAGE_SIZE;
+        map.pages.insert(va, f | COW);
+        let _ = hw_set(root, va, f, prot & !VM_PROT_WRITE);
+    }
 }
 
 /// A user page fault at `addr` with the CPU's error code: `Ok` when the map satisfied it
@@ -362,7 +472,7 @@ pub fn destroy_space(map: &mut VmMap, root: u64) {
     let pages = core::mem::take(&mut map.pages);
     for (va, f) in pages {
         let _ = paging::unmap(&mut Tables, root, va);
-        mm::frame_release(f);
+        mm::frame_release(frame(f));
     }
     map.regions.clear();
     paging::free_lower_half(&mut Tables, root, &mut mm::free_frame);
@@ -408,7 +518,7 @@ pub fn inherit_into(
                     .collect();
                 for (va, f) in src {
                     let n = mm::alloc_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
-                    phys::copy_frame(n, f);
+                    phys::copy_frame(n, frame(f));
                     child.pages.insert(va, n);
                     hw_set(croot, va, n, r.prot)?;
                 }
@@ -420,8 +530,13 @@ pub fn inherit_into(
 
 /// The frame of page `va` of `map`, made resident (zeroed) if it was not.
 fn resident_frame(map: &mut VmMap, root: u64, va: u64, prot: u32) -> Result<u64, u32> {
-    if let Some(&f) = map.pages.get(&va) {
-        return Ok(f);
+    if let Some(&v) = map.pages.get(&va) {
+        // A copy-on-write page gets a frame of its own first: sharing must be exact.
+        return if v & COW != 0 {
+            break_cow(map, root, va, prot)
+        } else {
+            Ok(v)
+        };
     }
     let f = mm::alloc_zeroed_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
     if let Err(e) = hw_set(root, va, f, prot) {

@@ -42,7 +42,8 @@ use alloc::vec::Vec;
 
 pub use consts::{KernReturn, Name};
 pub use msg::{
-    Copyout, KMsg, OolReader, OolWriter, QueueFull, RecvError, Sent, BODY_ERROR_DESTROYS_PREFIX,
+    Copyout, KMsg, OolData, OolPages, OolReader, OolWriter, QueueFull, RecvError, Sent,
+    BODY_ERROR_DESTROYS_PREFIX,
 };
 pub use ops::PortStatus;
 

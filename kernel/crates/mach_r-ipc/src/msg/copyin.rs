@@ -25,7 +25,7 @@ enum Planned {
         addr: u64,
         len: u64,
         dealloc: bool,
-        data: Vec<u8>,
+        data: super::OolData,
         offset: usize,
     },
 }
@@ -420,7 +420,7 @@ impl Ipc {
                 });
             } else if !inline {
                 let (data, offset) = if len == 0 {
-                    (Vec::new(), 0)
+                    (super::OolData::Bytes(Vec::new()), 0)
                 } else {
                     match ool.read_pages(addr, len) {
                         Some(d) => d,

@@ -189,7 +189,10 @@ impl Ipc {
                     let addr = if data.is_empty() {
                         0
                     } else if let Some(a) = ool.allocate(data.len() as u64) {
-                        ool.fill(a, &data);
+                        match data {
+                            super::OolData::Bytes(d) => ool.fill(a, &d),
+                            super::OolData::Pages(p) => ool.fill_pages(a, p),
+                        }
                         a + offset as u64
                     } else {
                         code = MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE;

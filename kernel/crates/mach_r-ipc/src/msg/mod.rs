@@ -3,6 +3,7 @@
 //! data padded to 8, inline port rights in 8-byte slots, out-of-line port arrays of 32-bit
 //! names).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::consts::*;
@@ -17,8 +18,9 @@ pub trait OolReader {
     /// `[addr, addr + len)` and the index in them where the datum starts (GNU Mach moves
     /// whole pages: a receiver finds the datum at the sender's offset in its page, among the
     /// sender's neighbouring bytes). By default just the datum, at index 0.
-    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(Vec<u8>, usize)> {
-        self.read(addr, len).map(|d| (d, 0))
+    /// The data may also come as [`OolPages`] (frames the kernel shares copy-on-write).
+    fn read_pages(&mut self, addr: u64, len: u64) -> Option<(OolData, usize)> {
+        self.read(addr, len).map(|d| (OolData::Bytes(d), 0))
     }
     /// Deallocates the region (the sender set `msgt_deallocate`); called only for regions
     /// `read` returned, once the message was accepted (or destroyed after a body error).
@@ -31,6 +33,49 @@ pub trait OolWriter {
     fn allocate(&mut self, len: u64) -> Option<u64>;
     /// Fills memory `allocate` returned.
     fn fill(&mut self, addr: u64, data: &[u8]);
+    /// Fills memory `allocate` returned with pages a reader gave as [`OolPages`] (by
+    /// default their bytes, through [`OolWriter::fill`]).
+    fn fill_pages(&mut self, addr: u64, pages: Box<dyn OolPages>) {
+        self.fill(addr, &pages.to_bytes());
+    }
+}
+
+/// Out-of-line data the kernel holds as pages (copy-on-write frames), opaque to this crate;
+/// dropping it (a message destroyed) gives the pages back.
+pub trait OolPages: core::fmt::Debug + Send {
+    /// Its length in bytes (whole pages).
+    fn len(&self) -> usize;
+    /// Whether it is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// A copy of its bytes.
+    fn to_bytes(&self) -> Vec<u8>;
+    /// Itself, for the kernel's writer to take the pages back.
+    fn into_any(self: Box<Self>) -> Box<dyn core::any::Any>;
+}
+
+/// The data of an out-of-line region in a message.
+#[derive(Debug)]
+pub enum OolData {
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// Pages of the kernel's.
+    Pages(Box<dyn OolPages>),
+}
+
+impl OolData {
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            OolData::Bytes(b) => b.len(),
+            OolData::Pages(p) => p.len(),
+        }
+    }
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One carried datum of a complex message body.
@@ -46,7 +91,7 @@ pub(crate) enum Item {
     /// (see [`OolReader::read_pages`]).
     Ool {
         at: usize,
-        data: Vec<u8>,
+        data: OolData,
         offset: usize,
     },
 }
