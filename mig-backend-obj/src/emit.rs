@@ -1,4 +1,4 @@
-//! Code-generation plumbing shared by the client (`user.rs`) and server (`server.rs`) objects:
+//! Code-generation plumbing shared by the client (`user.rs`) and server (`server/`) objects:
 //! the x86_64 object module, signatures, memory flags, straight-line copies and early returns.
 //! It knows no message layout.
 

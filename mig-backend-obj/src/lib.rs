@@ -21,7 +21,7 @@
 //! - x86_64-gnu only: other targets are refused with an error naming the target.
 //! - [`server_object`] (`-server`, `<subsystem>Server.o`) refuses `KernelServer` subsystems and
 //!   types with translations or destructors (`intran`, `outtran`, `destructor`); see
-//!   `server.rs` for what it covers.
+//!   `server/` for what it covers.
 //! - Every layout of the 17 gnumach-dev subsystems: scalars, structures up to 16 bytes, fixed
 //!   and variable inline arrays and strings (`array[*:N]`, `c_string[*:N]`: the fixed layout's
 //!   later offsets move by the variable data, as the C stub's `InP`/`OutP`), dynamic arrays
