@@ -78,6 +78,9 @@ pub enum Pass {
     Pair,
     /// A pointer.
     Ptr,
+    /// A structure of more than 16 bytes, passed in memory: the caller copies it onto the
+    /// stack (System V class MEMORY); the stub reads it there.
+    Mem(u32),
 }
 
 /// Bytes of the C value of `ty` passed by value.
@@ -180,12 +183,7 @@ pub fn user_pass(module: &Module, r: &Routine, i: usize) -> Result<Pass, String>
                     n @ (1 | 2 | 4 | 8) => Pass::Int(n),
                     3 | 5..=7 => Pass::Int(8),
                     9..=16 => Pass::Pair,
-                    n => {
-                        return Err(format!(
-                            "argument `{}` is a {n}-byte structure passed in memory",
-                            a.name
-                        ))
-                    }
+                    n => Pass::Mem(n),
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! [`user_object`] writes `<subsystem>User.o`: one global function per routine with the symbol
 //! name, System V x86_64 calling convention and argument types of the C back end's client
 //! stub, calling the same runtime (`mach_msg`, `mig_get_reply_port`, `mig_dealloc_reply_port`,
-//! `mig_put_reply_port`, `mig_strncpy`). Every byte of the request (header, type descriptors,
+//! `mig_put_reply_port`, `mig_strncpy`, `mig_allocate`, `memcpy`). Every byte of the request (header, type descriptors,
 //! data) is computed here from the IR's layouts and emitted as straight-line stores; the reply
 //! is checked field by field as the C stub checks it, returning the same error codes.
 //!
@@ -22,7 +22,8 @@
 //! - [`server_object`] (`-server`, `<subsystem>Server.o`) refuses `KernelServer` subsystems and
 //!   types with translations or destructors (`intran`, `outtran`, `destructor`); see
 //!   `server/` for what it covers.
-//! - Every layout of the 17 gnumach-dev subsystems: scalars, structures up to 16 bytes, fixed
+//! - Every layout of the 17 gnumach-dev subsystems: scalars, structures by value (in
+//!   registers up to 16 bytes, in memory beyond, as System V passes them), fixed
 //!   and variable inline arrays and strings (`array[*:N]`, `c_string[*:N]`: the fixed layout's
 //!   later offsets move by the variable data, as the C stub's `InP`/`OutP`), dynamic arrays
 //!   (`array[]`: inline up to the limit, out of line beyond it, `mig_allocate` for a reply
@@ -30,9 +31,8 @@
 //!   rights. `msgoption` takes numbers and GNU Mach's `MACH_*` option names; `waittime` numbers
 //!   and `MACH_MSG_TIMEOUT_NONE`.
 //! - Refused with a message naming the routine: `KernelUser` subsystems (kernel code: none of
-//!   gnumach-dev's user configurations is one), `waittime` naming a C variable, `c_struct`
-//!   values over 16 bytes passed in memory, inout variable arrays (refused by the C back end
-//!   too).
+//!   gnumach-dev's user configurations is one), `waittime` naming a C variable, inout variable
+//!   arrays (refused by the C back end too).
 //! - Variable copies into a request are inline loops; copies out of a reply call `memcpy`, as
 //!   gcc -O2 compiles the C stub's `__builtin_memcpy` (so `nm` of both objects agree).
 //!

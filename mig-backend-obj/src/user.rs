@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, BlockArg, FuncRef, InstBuilder, Signature, StackSlotData, StackSlotKind, Value,
+    types, AbiParam, ArgumentPurpose, BlockArg, FuncRef, InstBuilder, Signature, StackSlotData,
+    StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::Context;
@@ -180,6 +181,9 @@ pub(crate) fn user_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, Stri
                 Pass::Int(2) => s.params.push(AbiParam::new(I16)),
                 Pass::Int(4) => s.params.push(AbiParam::new(I32)),
                 Pass::Int(_) | Pass::Ptr => s.params.push(AbiParam::new(I64)),
+                Pass::Mem(n) => s
+                    .params
+                    .push(AbiParam::special(I64, ArgumentPurpose::StructArgument(*n))),
                 Pass::Pair => {
                     s.params.push(AbiParam::new(I64));
                     s.params.push(AbiParam::new(I64));
@@ -653,7 +657,7 @@ impl Stub<'_, '_> {
                         self.store(I64, lo, off);
                         self.store(I64, hi, off + 8);
                     }
-                    Pass::Ptr if bytes > 8 => {
+                    Pass::Ptr | Pass::Mem(_) if bytes > 8 => {
                         let p = self.arg(ai);
                         let buf = self.b.use_var(self.base);
                         self.copy(buf, off as i32, p, 0, bytes);

@@ -262,3 +262,70 @@ fn the_object_back_end_refuses_i686() {
     );
     assert!(!obj.exists(), "an object was written for i686");
 }
+
+/// Builds `obj_calls/main.c` with the stubs of `obj_calls/objtest.defs` as `stubs` (migc's C
+/// file or its object) and returns what the program printed.
+fn calls_run(dir: &Path, include: &Path, stubs: &Path, name: &str) -> String {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/obj_calls");
+    let exe = dir.join(name);
+    let cc = Command::new("gcc")
+        .args(["-std=gnu11", "-O2", "-Wall"])
+        .arg(format!("-I{}", dir.display()))
+        .arg(format!("-I{}", src.display()))
+        .arg(format!(
+            "-I{}",
+            repo_root()
+                .join("conformance/gnumach-boot/include")
+                .display()
+        ))
+        .arg(format!("-I{}", include.display()))
+        .arg(src.join("main.c"))
+        .arg(stubs)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        cc.status.success(),
+        "gcc {name}: {}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
+    let out = Command::new(&exe).output().unwrap();
+    assert!(out.status.success(), "{name} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn object_stubs_call_mach_msg_as_c_stubs_for_big_structures_and_symbolic_options() {
+    let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
+    let include = reference_include(&root);
+    let dir = out_dir("obj-calls");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let defs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/obj_calls/objtest.defs");
+    let f = |p: &Path| p.display().to_string();
+    let (c, h, o) = (
+        dir.join("objtestUser.c"),
+        dir.join("objtest.h"),
+        dir.join("objtestUser.o"),
+    );
+    migc(&include, &defs, &["-user", &f(&c), "-header", &f(&h)]);
+    migc(&include, &defs, &["--emit", "obj", "-user", &f(&o)]);
+    let with_c = calls_run(&dir, &include, &c, "calls-c");
+    let with_obj = calls_run(&dir, &include, &o, "calls-obj");
+    eprintln!("{with_obj}");
+    // The C stub's own figures: the 32-byte structure is in the request, and the option and
+    // timeout reach mach_msg (MACH_SEND_MSG|MACH_RCV_MSG|MACH_SEND_INTERRUPT|MACH_RCV_TIMEOUT).
+    assert!(
+        with_c.contains("04 03 02 01 08 06 04 02"),
+        "the structure is not in the C stub's request:\n{with_c}"
+    );
+    assert!(
+        with_c.contains("option=0x143 ") && with_c.contains("timeout=250 "),
+        "unexpected C stub options:\n{with_c}"
+    );
+    assert_eq!(
+        with_obj, with_c,
+        "the object stubs call mach_msg differently"
+    );
+}
