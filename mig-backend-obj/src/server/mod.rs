@@ -198,8 +198,10 @@ pub(crate) fn server_object(v: &Validated, opts: &Options) -> Result<Vec<u8>, St
                 locals: BTreeMap::new(),
                 dyn_bufs: BTreeMap::new(),
                 function: format!("{}{}{}", opts.prefix, r.server_prefix, r.name),
+                bad_arguments: None,
             };
             h.body(i, &req, rep.as_ref())?;
+            h.finish();
             h.b.finalize(module.target_config());
         }
         module
@@ -341,6 +343,8 @@ struct Handler<'a, 'b> {
     /// Per dynamic out argument: its inline buffer (`<name>Buf` or the reply's array).
     dyn_bufs: BTreeMap<usize, Value>,
     function: String,
+    /// `OutP->RetCode = MIG_BAD_ARGUMENTS; return;`, made by the first check.
+    bad_arguments: Option<cranelift_codegen::ir::Block>,
 }
 
 /// A datum's element bytes inline, and the bytes from its data to the next descriptor.
@@ -407,13 +411,33 @@ impl Handler<'_, '_> {
         self.b.ins().iconst(ty, x)
     }
     /// `OutP->RetCode = MIG_BAD_ARGUMENTS; return;` when `cond` is nonzero.
+    /// Every check of the function branches to one cold block (see [`Self::finish`]).
     fn fail_if(&mut self, cond: Value) {
+        let fail = match self.bad_arguments {
+            Some(f) => f,
+            None => {
+                let f = self.b.create_block();
+                self.b.set_cold_block(f);
+                self.bad_arguments = Some(f);
+                f
+            }
+        };
+        let ok = self.b.create_block();
+        self.b.ins().brif(cond, fail, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.seal_block(ok);
+    }
+    /// The shared failure block of [`Self::fail_if`], once every check branches to it.
+    fn finish(&mut self) {
+        let Some(fail) = self.bad_arguments else {
+            return;
+        };
+        self.b.switch_to_block(fail);
+        self.b.seal_block(fail);
         let (out, at) = (self.out, self.head.retcode);
-        emit::unless(&mut self.b, cond, |b| {
-            let c = b.ins().iconst(I32, MIG_BAD_ARGUMENTS as i64);
-            b.ins().store(mf(), c, out, at as i32);
-            b.ins().return_(&[]);
-        });
+        let c = self.iconst(I32, MIG_BAD_ARGUMENTS as i64);
+        self.store(c, out, at);
+        self.b.ins().return_(&[]);
     }
     /// `MACH_MSG_TYPE_PORT_ANY(x)` for a 32-bit name.
     fn port_any(&mut self, x: Value) -> Value {
@@ -540,6 +564,8 @@ impl Handler<'_, '_> {
             .declare_function(&self.function, Linkage::Import, &s)
             .map_err(|e| e.to_string())?;
         let fr = self.module.declare_func_in_func(f, self.b.func);
+        // A direct `call rel32` (R_X86_64_PLT32, as in gcc's object) rather than a GOT load.
+        self.b.func.dfg.ext_funcs[fr].colocated = true;
         let call = self.b.ins().call(fr, &call_args);
         let ret = self.b.inst_results(call)[0];
         let (out, at) = (self.out, self.head.retcode);
