@@ -3,6 +3,9 @@
 #include "mach_r_user.h"
 
 static volatile int zero = 0;
+/* Far more than the test machine's memory (QEMU -m 128M): zero fill on demand, touched by
+ * vm_exhaust until no frame is left. */
+static char big[512UL << 20];
 
 __attribute__((noinline)) static int recurse(int depth) {
     volatile char pad[1024];
@@ -34,6 +37,8 @@ int main(int argc, char **argv) {
     else if (streq(n, "priv_int80")) __asm__ volatile("int $0x80");
     else if (streq(n, "stack_overflow")) zero = recurse(0);
     else if (streq(n, "spin")) for (;;) zero = zero;
+    else if (streq(n, "vm_exhaust"))
+        for (unsigned long i = 0; i < sizeof big; i += 4096) ((volatile char *)big)[i] = 1;
     else fail("unknown program name");
     fail("the kernel let the misbehaviour pass");
 }

@@ -929,6 +929,13 @@ const EXPECT: &[Expect] = &[
             pf(o, 2).is_some_and(|a| a < task::USER_STACK_TOP - task::USER_STACK_PAGES * PAGE_SIZE)
         },
     },
+    // Touches a 512 MiB .bss (zero fill on demand) until no frame is left: the fault that
+    // finds none ends the task with a report, and every frame comes back (user_program).
+    Expect {
+        name: "vm_exhaust",
+        why: "#PF (write, not present) when no frame is left",
+        ok: |o| pf(o, 2).is_some_and(|a| a < task::USER_STACK_TOP),
+    },
     Expect {
         name: "spin",
         why: "end by the time limit",

@@ -224,7 +224,9 @@ fn build_space(
             let bytes: &[u8] = if lo < hi {
                 &image[src_lo..src_lo + (hi - lo) as usize]
             } else {
-                &[]
+                // A page with no bytes of the file (.bss) is zero fill on demand.
+                page += PAGE_SIZE;
+                continue;
             };
             map_user_page(root, page, flags, &[(lo.saturating_sub(page), bytes)])?;
             page += PAGE_SIZE;

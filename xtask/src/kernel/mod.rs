@@ -37,6 +37,7 @@ const FAULT_NAMES: &[&str] = &[
     "priv_int80",
     "stack_overflow",
     "spin",
+    "vm_exhaust",
 ];
 
 /// The repository root (parent of `xtask/`).
