@@ -20,7 +20,8 @@
 //! # Limits (checked by [`check`] before any code is generated)
 //! - x86_64-gnu only: other targets are refused with an error naming the target.
 //! - [`server_object`] (`-server`, `<subsystem>Server.o`) refuses `KernelServer` subsystems and
-//!   types with translations or destructors (`intran`, `outtran`, `destructor`); see
+//!   types with translations or destructors (`intran`, `outtran`, `destructor`), `c_struct`
+//!   arguments over 16 bytes passed by value; see
 //!   `server/` for what it covers.
 //! - Every layout of the 17 gnumach-dev subsystems: scalars, structures by value (in
 //!   registers up to 16 bytes, in memory beyond, as System V passes them), fixed
