@@ -4,8 +4,8 @@
  * memory far larger than physical memory allocated, touched sparsely, read and given back.
  * Values only: codes, counts and bytes, never addresses.
  * Not here: the top of the lower half (GNU Mach's stack is its last 128 KiB, Mach_R keeps
- * its last page unmapped); vm_* calls on [0x7ffffffff000, 0x800000001000), one of which did
- * not return on GNU Mach; touching pages until physical memory runs out (Mach_R only: the
+ * its last page unmapped); vm_* calls on [0x7ffffffff000, 0x800000001000) (vm_protect there
+ * did not return on GNU Mach); touching pages until physical memory runs out (Mach_R only: the
  * ktest vm_exhaustion). See OBSERVED.md. */
 #include "suite.h"
 
