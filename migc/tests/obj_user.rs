@@ -6,6 +6,10 @@
 //!   GNU MIG's server puts exactly the bytes in every request and reply that GNU MIG's stubs
 //!   on both sides put there, returns the same codes, and the server answers the malformed
 //!   requests as with GNU MIG's client;
+//! - calls: a program linked with the C stub and one linked with the object of
+//!   `tests/obj_calls/objtest.defs` (a 32-byte structure by value, a symbolic msgoption, a
+//!   variable array in the reply) make the same `mach_msg` calls with the same bytes and
+//!   return the same codes for well-formed and malformed replies;
 //! - `--target i686-gnu` is refused with an error naming the x86_64-only back end.
 
 use std::collections::BTreeMap;
@@ -296,7 +300,7 @@ fn calls_run(dir: &Path, include: &Path, stubs: &Path, name: &str) -> String {
 }
 
 #[test]
-fn object_stubs_call_mach_msg_as_c_stubs_for_big_structures_and_symbolic_options() {
+fn object_stubs_call_mach_msg_and_check_replies_as_c_stubs() {
     let root = reference_root().unwrap_or_else(|e| panic!("{e}"));
     let include = reference_include(&root);
     let dir = out_dir("obj-calls");
@@ -324,6 +328,20 @@ fn object_stubs_call_mach_msg_as_c_stubs_for_big_structures_and_symbolic_options
         with_c.contains("option=0x143 ") && with_c.contains("timeout=250 "),
         "unexpected C stub options:\n{with_c}"
     );
+    // Replies to obj_get, well-formed and malformed: the C stub's answers cover every code.
+    for code in [
+        "mode 0 -> 0 cnt=3 data=100 101 102 -1",
+        "mode 2 -> 5 ",
+        "-> -300 ",
+        "-> -301 ",
+        "-> -307 cnt=4 data=100 101 -1",
+        "-> -308 ",
+    ] {
+        assert!(
+            with_c.contains(code),
+            "no `{code}` from the C stub:\n{with_c}"
+        );
+    }
     assert_eq!(
         with_obj, with_c,
         "the object stubs call mach_msg differently"
