@@ -76,7 +76,6 @@ pub(crate) fn copy(
 
 /// Continues in a new block when `cond` is zero; in the other branch runs `fail` (which must
 /// end its block, e.g. with a return).
-#[allow(dead_code)] // the server side's (user.rs returns through one exit block)
 pub(crate) fn unless(
     b: &mut FunctionBuilder<'_>,
     cond: Value,
@@ -90,13 +89,4 @@ pub(crate) fn unless(
     fail(b);
     b.switch_to_block(ok);
     b.seal_block(ok);
-}
-
-/// Returns the 32-bit `code` when `cond` is nonzero.
-#[allow(dead_code)] // the server side's (user.rs returns through one exit block)
-pub(crate) fn return_if(b: &mut FunctionBuilder<'_>, cond: Value, code: i32) {
-    unless(b, cond, |b| {
-        let c = b.ins().iconst(I32, code as i64);
-        b.ins().return_(&[c]);
-    });
 }
