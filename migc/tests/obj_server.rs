@@ -7,7 +7,6 @@
 //!   object server puts exactly the bytes on the wire that GNU MIG on both sides puts there
 //!   (every `request`, `reply`, `*-ool` and `oneway` record), and the object server answers the
 //!   malformed requests as GNU MIG's server stubs do.
-#![cfg(feature = "obj")]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
