@@ -136,3 +136,60 @@ impl Kernel {
         self.tasks.get(&task).map(|t| t.space)
     }
 }
+
+/// Send rights the kernel keeps for a task or thread (special and registered ports): each is
+/// a name of the kernel space holding one user reference (a dead name once its port died),
+/// or `MACH_PORT_NULL` / `MACH_PORT_DEAD` as set. A reply hands one out with
+/// `MACH_MSG_TYPE_COPY_SEND` from that name, so the kernel keeps its reference.
+pub mod kept {
+    use mach_r_ipc::consts::{
+        MACH_PORT_DEAD, MACH_PORT_NULL, MACH_PORT_RIGHT_DEAD_NAME, MACH_PORT_RIGHT_SEND,
+        MACH_PORT_TYPE_DEAD_NAME,
+    };
+    use mach_r_ipc::{Ipc, Name};
+
+    fn is_dead(ipc: &mut Ipc, name: Name) -> bool {
+        let ks = ipc.kernel_space();
+        ipc.port_type(ks, name)
+            .is_ok_and(|t| t & MACH_PORT_TYPE_DEAD_NAME != 0)
+    }
+
+    fn real(name: Name) -> bool {
+        name != MACH_PORT_NULL && name != MACH_PORT_DEAD
+    }
+
+    /// One more reference to a kept right (a `task_create` child inherits its parent's).
+    pub fn dup(ipc: &mut Ipc, name: Name) -> Name {
+        if !real(name) {
+            return name;
+        }
+        let ks = ipc.kernel_space();
+        let right = if is_dead(ipc, name) {
+            MACH_PORT_RIGHT_DEAD_NAME
+        } else {
+            MACH_PORT_RIGHT_SEND
+        };
+        match ipc.mod_refs(ks, name, right, 1) {
+            Ok(()) => name,
+            Err(_) => MACH_PORT_NULL,
+        }
+    }
+
+    /// Gives a kept reference back.
+    pub fn release(ipc: &mut Ipc, name: Name) {
+        if real(name) {
+            let ks = ipc.kernel_space();
+            let _ = ipc.deallocate(ks, name);
+        }
+    }
+
+    /// The name a reply copies the kept right from: `MACH_PORT_DEAD` once its port died
+    /// (as GNU Mach answers, suite `special`).
+    pub fn get(ipc: &mut Ipc, name: Name) -> Name {
+        if real(name) && is_dead(ipc, name) {
+            MACH_PORT_DEAD
+        } else {
+            name
+        }
+    }
+}

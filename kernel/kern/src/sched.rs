@@ -145,6 +145,8 @@ pub struct Thread {
     pub pending: Option<KMsg>,
     /// Its kernel port (`mach_thread_self`).
     pub port: Option<PortId>,
+    /// `THREAD_EXCEPTION_PORT` (a [`crate::kobj::kept`] name; null for a new thread).
+    pub exception_port: mach_r_ipc::Name,
     /// Whether it is in a ready queue.
     queued: bool,
 }
@@ -170,6 +172,7 @@ impl Thread {
             timed_out: false,
             pending: None,
             port: None,
+            exception_port: 0,
             queued: false,
         }
     }
@@ -558,6 +561,7 @@ impl Kernel {
         if let Some(m) = t.pending.take() {
             self.ipc().destroy_kmsg(m);
         }
+        crate::kobj::kept::release(self.ipc(), t.exception_port);
         if let Some(p) = t.port {
             crate::task::destroy_kport(self, p);
         }

@@ -8,11 +8,12 @@
 //! keeps it. Rights and out-of-line data in a reply are given to the kernel space (or to
 //! the [`KernelOol`] table) and leave it when the reply is copied in.
 
-use crate::kobj::KObject;
+use crate::kobj::{kept, KObject};
 use crate::mig;
 use crate::msg::KernelOol;
 use crate::sched::{Kernel, ThreadId};
 use crate::task::TaskId;
+use crate::task::TASK_PORT_REGISTER_MAX;
 use crate::trap::TrapFrame;
 use alloc::vec::Vec;
 use mach_r_ipc::consts::*;
@@ -662,6 +663,17 @@ const RFLAGS_KERNEL_BITS: u64 = 0x1_7000;
 /// RFLAGS.IF.
 const RFLAGS_IF: u64 = crate::task::RFLAGS_IF;
 
+/// `TASK_KERNEL_PORT` (mach/task_special_ports.h).
+const TASK_KERNEL_PORT: i32 = 1;
+/// `TASK_EXCEPTION_PORT`.
+const TASK_EXCEPTION_PORT: i32 = 3;
+/// `TASK_BOOTSTRAP_PORT`.
+const TASK_BOOTSTRAP_PORT: i32 = 4;
+/// `THREAD_KERNEL_PORT` (mach/thread_special_ports.h).
+const THREAD_KERNEL_PORT: i32 = 1;
+/// `THREAD_EXCEPTION_PORT`.
+const THREAD_EXCEPTION_PORT: i32 = 3;
+
 fn state_of(f: &TrapFrame) -> [u64; 21] {
     [
         f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rsp, f.rbx,
@@ -715,6 +727,152 @@ impl mig::mach::server::Server for Srv<'_> {
         let t = self.task(target_task)?;
         self.k.terminate_task(t, crate::task::Outcome::Terminated);
         Ok(())
+    }
+
+    /// The kernel port (the task's own), `TASK_EXCEPTION_PORT`, `TASK_BOOTSTRAP_PORT`;
+    /// `KERN_INVALID_ARGUMENT` for another `which` or a port that is no task, as GNU Mach.
+    fn task_get_special_port(
+        &mut self,
+        task: rt::PortName,
+        which_port: i32,
+    ) -> Result<rt::PortName, rt::Error> {
+        let t = self.task(task)?;
+        let tk = &self.k.tasks[&t];
+        let name = match which_port {
+            TASK_KERNEL_PORT => {
+                let port = tk.port;
+                return Ok(self.kname(port));
+            }
+            TASK_EXCEPTION_PORT => tk.exception_port,
+            TASK_BOOTSTRAP_PORT => tk.bootstrap_port,
+            _ => return Err(err(KERN_INVALID_ARGUMENT)),
+        };
+        Ok(rt::PortName(kept::get(self.k.ipc(), name)))
+    }
+
+    /// Keeps the send right that came in the request (the task's old one is released).
+    /// The kernel port cannot be replaced (GNU Mach: not probed; Mach_R answers
+    /// `KERN_INVALID_ARGUMENT`).
+    fn task_set_special_port(
+        &mut self,
+        task: rt::PortName,
+        which_port: i32,
+        special_port: rt::SendRight,
+    ) -> Result<(), rt::Error> {
+        let name = special_port.into_name().raw();
+        let t = match self.task(task) {
+            Ok(t) if matches!(which_port, TASK_EXCEPTION_PORT | TASK_BOOTSTRAP_PORT) => t,
+            Ok(_) => {
+                kept::release(self.k.ipc(), name);
+                return Err(err(KERN_INVALID_ARGUMENT));
+            }
+            Err(e) => {
+                kept::release(self.k.ipc(), name);
+                return Err(e);
+            }
+        };
+        let tk = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let slot = if which_port == TASK_EXCEPTION_PORT {
+            &mut tk.exception_port
+        } else {
+            &mut tk.bootstrap_port
+        };
+        let old = core::mem::replace(slot, name);
+        kept::release(self.k.ipc(), old);
+        Ok(())
+    }
+
+    /// The thread's kernel port or `THREAD_EXCEPTION_PORT`.
+    fn thread_get_special_port(
+        &mut self,
+        thread: rt::PortName,
+        which_port: i32,
+    ) -> Result<rt::PortName, rt::Error> {
+        let t = self.thread(thread)?;
+        let th = &self.k.threads[&t];
+        match which_port {
+            THREAD_KERNEL_PORT => {
+                let port = th.port.ok_or(err(KERN_INVALID_ARGUMENT))?;
+                Ok(self.kname(port))
+            }
+            THREAD_EXCEPTION_PORT => {
+                let name = th.exception_port;
+                Ok(rt::PortName(kept::get(self.k.ipc(), name)))
+            }
+            _ => Err(err(KERN_INVALID_ARGUMENT)),
+        }
+    }
+
+    /// Keeps `THREAD_EXCEPTION_PORT` (the kernel port cannot be replaced, as for tasks).
+    fn thread_set_special_port(
+        &mut self,
+        thread: rt::PortName,
+        which_port: i32,
+        special_port: rt::SendRight,
+    ) -> Result<(), rt::Error> {
+        let name = special_port.into_name().raw();
+        let t = match self.thread(thread) {
+            Ok(t) if which_port == THREAD_EXCEPTION_PORT => t,
+            other => {
+                kept::release(self.k.ipc(), name);
+                return Err(other.err().unwrap_or(err(KERN_INVALID_ARGUMENT)));
+            }
+        };
+        let th = self
+            .k
+            .threads
+            .get_mut(&t)
+            .ok_or(err(KERN_INVALID_ARGUMENT))?;
+        let old = core::mem::replace(&mut th.exception_port, name);
+        kept::release(self.k.ipc(), old);
+        Ok(())
+    }
+
+    /// Keeps up to `TASK_PORT_REGISTER_MAX` send rights (the rest of the slots null);
+    /// more is `KERN_INVALID_ARGUMENT`, as GNU Mach.
+    fn mach_ports_register(
+        &mut self,
+        target_task: rt::PortName,
+        init_port_set: rt::OolToken<rt::PortName>,
+    ) -> Result<(), rt::Error> {
+        let (token, count) = init_port_set.into_raw();
+        let names: Vec<Name> = self
+            .ool
+            .get(token)
+            .unwrap_or(&[])
+            .chunks_exact(4)
+            .take(count)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let t = self.task(target_task);
+        let t = match t {
+            Ok(t) if names.len() <= TASK_PORT_REGISTER_MAX => t,
+            other => {
+                for n in names {
+                    kept::release(self.k.ipc(), n);
+                }
+                return Err(other.err().unwrap_or(err(KERN_INVALID_ARGUMENT)));
+            }
+        };
+        let mut new = [MACH_PORT_NULL; TASK_PORT_REGISTER_MAX];
+        new[..names.len()].copy_from_slice(&names);
+        let old = core::mem::replace(&mut self.k.tasks.get_mut(&t).unwrap().registered, new);
+        for n in old {
+            kept::release(self.k.ipc(), n);
+        }
+        Ok(())
+    }
+
+    /// The registered ports: always `TASK_PORT_REGISTER_MAX` of them, null where unset.
+    fn mach_ports_lookup(
+        &mut self,
+        target_task: rt::PortName,
+    ) -> Result<rt::OolToken<rt::PortName>, rt::Error> {
+        let t = self.task(target_task)?;
+        let names = self.k.tasks[&t].registered;
+        let names: Vec<u32> = names.iter().map(|&n| kept::get(self.k.ipc(), n)).collect();
+        let token = self.words_token(&names);
+        Ok(rt::OolToken::new(token, names.len()))
     }
 
     fn thread_create(&mut self, parent_task: rt::PortName) -> Result<rt::PortName, rt::Error> {

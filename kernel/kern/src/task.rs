@@ -9,7 +9,7 @@
 
 use crate::arch::{cpu, gdt, phys};
 use crate::console::print_raw;
-use crate::kobj::{self, KObject};
+use crate::kobj::{self, kept, KObject};
 use crate::mm::{self, Tables, FRAMES};
 use crate::sched::{self, Kernel, Thread, ThreadId};
 use crate::trap::TrapFrame;
@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use mach_r_boot::bootstrap::{self, ModulePlan};
 use mach_r_elf::ElfError;
-use mach_r_ipc::{PortId, SpaceId};
+use mach_r_ipc::{Name, PortId, SpaceId};
 use mach_r_mm::paging::{self, Flags, MapError, PageSize};
 use mach_r_mm::PAGE_SIZE;
 
@@ -102,7 +102,16 @@ pub struct Task {
     /// report needs an end), false for a `task_create` child, which lives on with no thread
     /// as on GNU Mach (suite `tasks`).
     pub ends_with_last_thread: bool,
+    /// `TASK_EXCEPTION_PORT` (a [`crate::kobj::kept`] name; a child inherits it).
+    pub exception_port: Name,
+    /// `TASK_BOOTSTRAP_PORT` (kept; a child inherits it).
+    pub bootstrap_port: Name,
+    /// The `mach_ports_register` ports (kept; a child inherits them).
+    pub registered: [Name; TASK_PORT_REGISTER_MAX],
 }
+
+/// `TASK_PORT_REGISTER_MAX` (mach/mach_param.h): how many ports `mach_ports_register` keeps.
+pub const TASK_PORT_REGISTER_MAX: usize = 4;
 
 /// What [`run`] reports.
 #[derive(Debug, Clone)]
@@ -333,6 +342,10 @@ pub fn create(
             suspend_count: suspend,
             io_bitmap: None,
             ends_with_last_thread: true,
+            // GNU Mach's boot tasks start with null special ports (suite `special`).
+            exception_port: 0,
+            bootstrap_port: 0,
+            registered: [0; TASK_PORT_REGISTER_MAX],
         },
     );
     let mut t = Thread::new(tid, id, frame, 0);
@@ -400,9 +413,22 @@ pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Res
         .tasks
         .get(&parent)
         .map_or_else(String::new, |t| t.name.clone());
+    // What GNU Mach's child inherits (suite `special`): the exception and bootstrap ports
+    // and the registered ports, each one more reference of the parent's right.
+    let from = k
+        .tasks
+        .get(&parent)
+        .map_or((0, 0, [0; TASK_PORT_REGISTER_MAX]), |t| {
+            (t.exception_port, t.bootstrap_port, t.registered)
+        });
     let id = k.next_task;
     k.next_task += 1;
     let ipc = k.ipc();
+    let inherited = (
+        kept::dup(ipc, from.0),
+        kept::dup(ipc, from.1),
+        from.2.map(|n| kept::dup(ipc, n)),
+    );
     let space = ipc.space_create();
     let port = kobj::new_port(ipc, KObject::Task(id));
     k.tasks.insert(
@@ -424,6 +450,9 @@ pub fn create_child(k: &mut Kernel, parent: TaskId, inherit_memory: bool) -> Res
             // A new task has no I/O permissions of its own (not probed on GNU Mach).
             io_bitmap: None,
             ends_with_last_thread: false,
+            exception_port: inherited.0,
+            bootstrap_port: inherited.1,
+            registered: inherited.2,
         },
     );
     Ok(id)
@@ -454,7 +483,15 @@ pub fn release(k: &mut Kernel, id: TaskId) {
     // GNU Mach's order (suite `tasks`): the IPC space goes first (its receive rights die,
     // its send rights are released), the task port last.
     let (space, port) = (t.space, t.port);
+    let mut kept_names = alloc::vec![
+        core::mem::take(&mut t.exception_port),
+        core::mem::take(&mut t.bootstrap_port)
+    ];
+    kept_names.extend(core::mem::take(&mut t.registered));
     let _ = k.ipc().space_destroy(space);
+    for n in kept_names {
+        kept::release(k.ipc(), n);
+    }
     destroy_kport(k, port);
 }
 
