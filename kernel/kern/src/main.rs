@@ -322,6 +322,9 @@ fn boot_tasks(progs: &[Program]) -> ! {
                 Err(e) => kprintln!("[boot] {} not started: {e:?}", p.name),
             }
         }
+        // A line naming the task of a module that could not be created is not started either
+        // (its names would shift): it is said on the console and the others go on.
+        let mut dropped: Vec<task::TaskId> = Vec::new();
         for &(p, plan, id) in &created {
             let mut ports = Vec::new();
             for r in plan.ports() {
@@ -330,15 +333,24 @@ fn boot_tasks(progs: &[Program]) -> ! {
                     PortRef::DeviceMaster => kp.device_master,
                     PortRef::Task(m) => match created.iter().find(|c| c.0.module == m) {
                         Some(&(_, _, t)) => k.tasks[&t].port,
-                        None => panic!(
-                            "boot script: module {} ({}) names the task of module {m}, which was not created",
-                            p.module, p.name
-                        ),
+                        None => {
+                            kprintln!(
+                                "[boot] {} not started: it names the task of module {m}, which was not created",
+                                p.name
+                            );
+                            dropped.push(id);
+                            break;
+                        }
                     },
                 });
             }
-            task::insert_boot_ports(&mut k, id, &ports);
+            if dropped.last() == Some(&id) {
+                k.terminate_task(id, task::Outcome::Terminated);
+            } else {
+                task::insert_boot_ports(&mut k, id, &ports);
+            }
         }
+        created.retain(|c| !dropped.contains(&c.2));
         for &(p, plan, id) in &created {
             if plan.resume != Resume::Never && k.resume_task(id) {
                 // GNU Mach's words when it resumes a bootstrap task (no newline: the
