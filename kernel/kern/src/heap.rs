@@ -5,7 +5,16 @@
 //!
 //! IPC allocates and frees small blocks on every message (message bytes, map nodes); a
 //! free-list pop or push is a few instructions where the first-fit list walks its holes.
-//! Memory of a size class is never given back to the first-fit list.
+//! Size-class memory comes in 16 KiB chunks aligned to 16 KiB; a chunk whose blocks are
+//! all free goes back to the first-fit list when its class holds another chunk's worth of
+//! free blocks (the free lists are doubly linked, so its blocks leave in constant time
+//! each). So memory a task made the kernel take comes back for any use when the task ends.
+//!
+//! The heap is fixed, so a user could fill it: [`RESERVE`] bytes are kept for the kernel's
+//! own work. Every operation a user can repeat to grow kernel state asks [`has_room`] first
+//! and answers a Mach code when the heap is down to the reserve (`KERN_RESOURCE_SHORTAGE`
+//! for kernel calls, `MACH_SEND_NO_BUFFER` for a message); wake-ups, replies and the
+//! destruction of a task never ask, and fit in the reserve.
 
 use crate::sync::IrqLock;
 use core::alloc::{GlobalAlloc, Layout};
@@ -16,13 +25,31 @@ use linked_list_allocator::Heap;
 const MIN_SHIFT: u32 = 4;
 /// Number of size classes: 16, 32, ..., 4096 bytes.
 const CLASSES: usize = 9;
-/// Bytes taken from the first-fit list to refill a size class.
+/// Bytes taken from the first-fit list to refill a size class (a chunk, aligned to itself).
 const REFILL: usize = 16 * 1024;
+/// Chunks the heap window can hold (an 8 MiB heap and one for alignment, with room).
+const MAX_CHUNKS: usize = 1024;
+/// `Chunk::class` of a chunk that belongs to no size class.
+const NO_CLASS: u8 = u8::MAX;
+
+/// What a 16 KiB piece of the heap window holds, when a size class owns it.
+#[derive(Clone, Copy)]
+struct Chunk {
+    class: u8,
+    /// Its blocks on the class's free list.
+    free: u16,
+}
 
 struct State {
     heap: Heap,
-    /// Head of each size class's free list (a block's first word links to the next), or 0.
+    /// Head of each size class's free list, or 0: a free block's first word links to the
+    /// next block, its second to the previous one.
     free: [usize; CLASSES],
+    /// Free bytes of each size class.
+    class_cached: [usize; CLASSES],
+    /// The heap window's start rounded down to a chunk.
+    base: usize,
+    chunks: [Chunk; MAX_CHUNKS],
     /// Bytes handed out to callers (size-class sizes for small blocks).
     used: usize,
     /// Bytes waiting in the size classes' free lists.
@@ -35,6 +62,12 @@ struct KernelHeap(IrqLock<State>);
 static HEAP: KernelHeap = KernelHeap(IrqLock::new(State {
     heap: Heap::empty(),
     free: [0; CLASSES],
+    class_cached: [0; CLASSES],
+    base: 0,
+    chunks: [Chunk {
+        class: NO_CLASS,
+        free: 0,
+    }; MAX_CHUNKS],
     used: 0,
     cached: 0,
 }));
@@ -54,26 +87,87 @@ fn class_size(c: usize) -> usize {
 }
 
 impl State {
+    fn chunk_of(&self, b: usize) -> usize {
+        (b - self.base) / REFILL
+    }
+
+    /// Puts block `b` of class `c` at the head of the class's free list.
+    fn push(&mut self, c: usize, b: usize) {
+        let head = self.free[c];
+        // SAFETY: `b` is a free block of class `c` (>= 16 bytes, 8-aligned) that nothing
+        // else uses; `head` is 0 or a free block of the same list.
+        unsafe {
+            (b as *mut usize).write(head);
+            (b as *mut usize).add(1).write(0);
+            if head != 0 {
+                (head as *mut usize).add(1).write(b);
+            }
+        }
+        self.free[c] = b;
+    }
+
+    /// Takes block `b` of class `c` off the class's free list.
+    fn unlink(&mut self, c: usize, b: usize) {
+        // SAFETY: `b` is on the free list of class `c`, so its two words link to free blocks
+        // of the same list (or are 0).
+        unsafe {
+            let next = (b as *const usize).read();
+            let prev = (b as *const usize).add(1).read();
+            if prev != 0 {
+                (prev as *mut usize).write(next);
+            } else {
+                self.free[c] = next;
+            }
+            if next != 0 {
+                (next as *mut usize).add(1).write(prev);
+            }
+        }
+    }
+
     /// Carves a fresh chunk into blocks of class `c`; false when the heap is exhausted.
     fn refill(&mut self, c: usize) -> bool {
         let size = class_size(c);
-        let chunk = REFILL.max(size);
-        let Ok(layout) = Layout::from_size_align(chunk, size) else {
+        let Ok(layout) = Layout::from_size_align(REFILL, REFILL) else {
             return false;
         };
         let Ok(p) = self.heap.allocate_first_fit(layout) else {
             return false;
         };
         let base = p.as_ptr() as usize;
-        for i in (0..chunk / size).rev() {
-            let b = base + i * size;
-            // SAFETY: `b` is inside the chunk just allocated, aligned to `size` >= 8, and the
-            // chunk is owned by this size class alone.
-            unsafe { (b as *mut usize).write(self.free[c]) };
-            self.free[c] = b;
+        let i = self.chunk_of(base);
+        self.chunks[i] = Chunk {
+            class: c as u8,
+            free: (REFILL / size) as u16,
+        };
+        for k in (0..REFILL / size).rev() {
+            self.push(c, base + k * size);
         }
-        self.cached += chunk;
+        self.cached += REFILL;
+        self.class_cached[c] += REFILL;
         true
+    }
+
+    /// Gives chunk `i` (of class `c`, all of its blocks free) back to the first-fit list.
+    fn release(&mut self, c: usize, i: usize) {
+        let size = class_size(c);
+        let base = self.base + i * REFILL;
+        for k in 0..REFILL / size {
+            self.unlink(c, base + k * size);
+        }
+        self.chunks[i] = Chunk {
+            class: NO_CLASS,
+            free: 0,
+        };
+        self.cached -= REFILL;
+        self.class_cached[c] -= REFILL;
+        if let (Some(p), Ok(layout)) = (
+            NonNull::new(base as *mut u8),
+            Layout::from_size_align(REFILL, REFILL),
+        ) {
+            // SAFETY: the chunk came from `allocate_first_fit` with this layout in `refill`
+            // and none of its blocks is in use or on a free list any more.
+            unsafe { self.heap.deallocate(p, layout) }
+        }
     }
 }
 
@@ -89,10 +183,11 @@ unsafe impl GlobalAlloc for KernelHeap {
                     return core::ptr::null_mut();
                 }
                 let b = s.free[c];
-                // SAFETY: `b` heads the free list: a block of this class whose first word
-                // holds the next free block.
-                s.free[c] = unsafe { (b as *const usize).read() };
+                s.unlink(c, b);
+                let i = s.chunk_of(b);
+                s.chunks[i].free -= 1;
                 s.cached -= class_size(c);
+                s.class_cached[c] -= class_size(c);
                 s.used += class_size(c);
                 b as *mut u8
             }
@@ -113,13 +208,22 @@ unsafe impl GlobalAlloc for KernelHeap {
         let mut s = self.0.lock();
         match class_of(layout) {
             Some(c) => {
-                let next = s.free[c];
-                // SAFETY: `ptr` came from `alloc` with this layout (GlobalAlloc contract), so
-                // it is a block of class `c` the caller no longer uses.
-                unsafe { (ptr as *mut usize).write(next) };
-                s.free[c] = ptr as usize;
+                // `ptr` came from `alloc` with this layout (GlobalAlloc contract), so it is a
+                // block of class `c` the caller no longer uses.
+                let b = ptr as usize;
+                s.push(c, b);
                 s.cached += class_size(c);
+                s.class_cached[c] += class_size(c);
                 s.used -= class_size(c);
+                let i = s.chunk_of(b);
+                debug_assert_eq!(usize::from(s.chunks[i].class), c);
+                s.chunks[i].free += 1;
+                // A wholly free chunk goes back unless it is the class's only spare one.
+                if usize::from(s.chunks[i].free) == REFILL / class_size(c)
+                    && s.class_cached[c] >= 2 * REFILL
+                {
+                    s.release(c, i);
+                }
             }
             None => {
                 s.used -= layout.size();
@@ -130,11 +234,35 @@ unsafe impl GlobalAlloc for KernelHeap {
     }
 }
 
+/// Heap bytes only the kernel's own work may take (an eighth of the 8 MiB heap): replies,
+/// wake-ups, a dying task's clean-up.
+pub const RESERVE: usize = 1 << 20;
+
+/// Whether a user operation may take `bytes` more and leave [`RESERVE`] free.
+/// Only the first-fit list counts: blocks waiting in a size class serve that class alone.
+pub fn has_room(bytes: usize) -> bool {
+    HEAP.0.lock().heap.free() >= RESERVE.saturating_add(bytes)
+}
+
+/// Whether a request to a kernel object (`bytes` long) may be copied in: requests may dig
+/// into the first half of the reserve, so that calls which give memory back
+/// (`mach_port_destroy`, `vm_deallocate`, `task_terminate`) still work when a call that
+/// grows kernel state answers `KERN_RESOURCE_SHORTAGE`.
+pub fn has_room_for_request(bytes: usize) -> bool {
+    HEAP.0.lock().heap.free() >= (RESERVE / 2).saturating_add(bytes)
+}
+
 /// Hands the mapped window `[base, base + size)` to the allocator.
 pub fn init(base: u64, size: u64) {
+    let mut s = HEAP.0.lock();
+    s.base = base as usize & !(REFILL - 1);
+    assert!(
+        (base + size) as usize - s.base <= MAX_CHUNKS * REFILL,
+        "heap window larger than the chunk table"
+    );
     // SAFETY: `mm::init` mapped the window writable, it is used by nothing else, and `init`
     // runs once.
-    unsafe { HEAP.0.lock().heap.init(base as *mut u8, size as usize) }
+    unsafe { s.heap.init(base as *mut u8, size as usize) }
 }
 
 /// (used, free) bytes of the heap: handed out to callers, and available (including blocks

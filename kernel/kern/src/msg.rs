@@ -334,7 +334,15 @@ fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KM
     if args.send_size > MAX_MSG {
         return Err(MACH_SEND_NO_BUFFER);
     }
-    let mut bytes = take_buf(&mut k.msg_bufs, args.send_size as usize);
+    // The heap's reserve (heap::RESERVE): nothing is read when even a request to a kernel
+    // object would dig too deep; a message that would be queued to a port is refused when
+    // the heap is down to the reserve, and comes back into the sender's space (rights and
+    // out-of-line regions) as on a send timeout.
+    let size = args.send_size as usize;
+    if !crate::heap::has_room_for_request(2 * size) {
+        return Err(MACH_SEND_NO_BUFFER);
+    }
+    let mut bytes = take_buf(&mut k.msg_bufs, size);
     let Some((ipc, t)) = k.ipc_and_task(task) else {
         return Err(MACH_SEND_INVALID_DATA);
     };
@@ -345,7 +353,15 @@ fn copyin_user(k: &mut Kernel, task: TaskId, args: &sched::MsgArgs) -> Result<KM
         root: t.root,
         vm: &mut t.vm,
     };
-    ipc.copyin_owned(t.space, bytes, &mut ool)
+    let m = ipc.copyin_owned(t.space, bytes, &mut ool)?;
+    let to_kernel = m.dest_port().is_some_and(|p| ipc.kobject(p) != 0);
+    if !to_kernel && !crate::heap::has_room(0) {
+        let c = ipc.copyout_pseudo(t.space, m, &mut ool);
+        let n = c.bytes.len().min(size);
+        let _ = uaccess::copy_out_map(&mut t.vm, t.root, args.msg, &c.bytes[..n]);
+        return Err(MACH_SEND_NO_BUFFER);
+    }
+    Ok(m)
 }
 
 /// Dequeues and copies out; waits when nothing is queued.

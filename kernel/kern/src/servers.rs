@@ -66,6 +66,17 @@ fn err(code: KernReturn) -> rt::Error {
     rt::Error::new(code as i32)
 }
 
+/// `KERN_RESOURCE_SHORTAGE` when the heap is down to its reserve (`heap::RESERVE`): asked
+/// first by every call that grows kernel state (ports, names, threads, tasks, regions), after
+/// the IPC tables have made room for their next entry (a table doubling must not fail later).
+fn room(k: &mut Kernel) -> Result<(), rt::Error> {
+    if k.ipc().try_grow() && crate::heap::has_room(0) {
+        Ok(())
+    } else {
+        Err(err(crate::vm::KERN_RESOURCE_SHORTAGE as KernReturn))
+    }
+}
+
 /// The state the impls work on.
 pub struct Srv<'a> {
     k: &'a mut Kernel,
@@ -241,11 +252,13 @@ impl mig::mach_port::server::Server for Srv<'_> {
         name: u32,
     ) -> Result<(), rt::Error> {
         let space = self.space(task)?;
+        room(self.k)?;
         kr(self.k.ipc().allocate_name(space, right, name))
     }
 
     fn mach_port_allocate(&mut self, task: rt::PortName, right: u32) -> Result<u32, rt::Error> {
         let space = self.space(task)?;
+        room(self.k)?;
         let r = self.k.ipc().allocate(space, right);
         kr(r)
     }
@@ -688,6 +701,7 @@ impl mig::mach::server::Server for Srv<'_> {
         inherit_memory: u32,
     ) -> Result<rt::PortName, rt::Error> {
         let parent = self.task(target_task)?;
+        room(self.k)?;
         let child = crate::task::create_child(self.k, parent, inherit_memory != 0).map_err(err)?;
         let port = self.k.tasks[&child].port;
         Ok(self.kname(port))
@@ -888,6 +902,7 @@ impl mig::mach::server::Server for Srv<'_> {
 
     fn thread_create(&mut self, parent_task: rt::PortName) -> Result<rt::PortName, rt::Error> {
         let task = self.task(parent_task)?;
+        room(self.k)?;
         let tid = crate::task::new_thread(self.k, task);
         let port = self.k.threads[&tid]
             .port
@@ -999,6 +1014,7 @@ impl mig::mach::server::Server for Srv<'_> {
         anywhere: u32,
     ) -> Result<u64, rt::Error> {
         let t = self.task(target_task)?;
+        room(self.k)?;
         let task = self.k.tasks.get_mut(&t).ok_or(err(KERN_INVALID_ARGUMENT))?;
         crate::vm::allocate(&mut task.vm, task.root, address, size, anywhere != 0).map_err(err)
     }

@@ -493,6 +493,8 @@ pub fn release(k: &mut Kernel, id: TaskId) {
         kept::release(k.ipc(), n);
     }
     destroy_kport(k, port);
+    // The IPC tables give back what the task's ports took (heap.rs: RESERVE).
+    k.ipc().compact();
 }
 
 /// Loads `image` as task `name`, runs the scheduler until every thread has ended, and

@@ -347,6 +347,10 @@ pub fn resolve(map: &mut VmMap, root: u64, va: u64, need: u32) -> Result<u64, u3
         }
         return Ok(f);
     }
+    // A resident page costs the map's heap too (heap::RESERVE).
+    if !crate::heap::has_room(0) {
+        return Err(KERN_RESOURCE_SHORTAGE);
+    }
     let f = mm::alloc_zeroed_frame().ok_or(KERN_RESOURCE_SHORTAGE)?;
     if let Err(e) = hw_set(root, page, f, prot) {
         mm::free_frame(f);

@@ -39,6 +39,9 @@ const FAULT_NAMES: &[&str] = &[
     "spin",
     "vm_exhaust",
 ];
+/// `heap.c` is installed under every name its `main` dispatches on (the kernel heap filled
+/// through ports, queued messages, threads).
+const HEAP_NAMES: &[&str] = &["heap_ports", "heap_queue", "heap_threads"];
 
 /// The repository root (parent of `xtask/`).
 pub fn root() -> PathBuf {
@@ -133,6 +136,11 @@ pub fn build_user() -> Result<Vec<(String, PathBuf)>, String> {
     gcc_program("faults.c", &faults)?;
     for name in FAULT_NAMES {
         out.push(((*name).to_string(), faults.clone()));
+    }
+    let heap = dir.join("heap");
+    gcc_program("heap.c", &heap)?;
+    for name in HEAP_NAMES {
+        out.push(((*name).to_string(), heap.clone()));
     }
     Ok(out)
 }

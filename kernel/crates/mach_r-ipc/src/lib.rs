@@ -291,6 +291,28 @@ impl Ipc {
         Ok(())
     }
 
+    /// Gives back the tables' memory of freed entries at their end (see `Slab::compact`):
+    /// the kernel calls it when a task is gone, so that the heap a task's ports took
+    /// comes back.
+    pub fn compact(&mut self) {
+        self.ports.compact();
+        self.psets.compact();
+        self.spaces.compact();
+        // The work lists grow with a task's rights while it dies.
+        if self.trash.is_empty() && self.trash.capacity() > 64 {
+            self.trash = Vec::new();
+        }
+        if self.wakeups.is_empty() && self.wakeups.capacity() > 64 {
+            self.wakeups = Vec::new();
+        }
+    }
+
+    /// Makes room for one more port, port set and space in the tables without failing on an
+    /// exhausted heap (see `Slab::try_grow`): false when the allocator refuses.
+    pub fn try_grow(&mut self) -> bool {
+        self.ports.try_grow() && self.psets.try_grow() && self.spaces.try_grow()
+    }
+
     /// The wake-ups recorded since the last call, oldest first.
     pub fn take_wakeups(&mut self) -> Vec<Wakeup> {
         core::mem::take(&mut self.wakeups)

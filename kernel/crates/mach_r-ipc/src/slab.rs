@@ -85,6 +85,42 @@ impl<K: SlabKey, V> Slab<K, V> {
         self.get(key).is_some()
     }
 
+    /// Makes room for the next [`insert_new`](Self::insert_new) (the slot vector doubling)
+    /// without failing on an exhausted heap: false when the allocator refuses. The kernel
+    /// asks this before it lets a user grow the table, so growth never panics.
+    pub fn try_grow(&mut self) -> bool {
+        if !self.free.is_empty() || self.slots.len() < self.slots.capacity() {
+            return true;
+        }
+        let more = self.slots.capacity().max(4);
+        self.slots.try_reserve_exact(more).is_ok()
+    }
+
+    /// Gives back the memory of free slots at the end (after a task's objects went): the
+    /// vectors move to smaller blocks once they are four times larger than what is in use,
+    /// only if the allocator has the smaller block (never fails).
+    pub fn compact(&mut self) {
+        while self.slots.last().is_some_and(|s| s.is_none()) {
+            self.slots.pop();
+        }
+        let n = self.slots.len();
+        self.free.retain(|&s| (s as usize) < n);
+        if self.slots.capacity() > 4 * n.max(4) {
+            let mut v = Vec::new();
+            if v.try_reserve_exact(2 * n).is_ok() {
+                v.extend(self.slots.drain(..));
+                self.slots = v;
+            }
+        }
+        if self.free.capacity() > 4 * self.free.len().max(4) {
+            let mut v = Vec::new();
+            if v.try_reserve_exact(2 * self.free.len()).is_ok() {
+                v.extend(self.free.drain(..));
+                self.free = v;
+            }
+        }
+    }
+
     pub fn remove(&mut self, key: &K) -> Option<V> {
         let slot = Self::slot(*key);
         match self.slots.get_mut(slot) {
