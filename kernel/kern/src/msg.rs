@@ -470,6 +470,9 @@ pub fn resume(k: &mut Kernel, id: ThreadId, r: Resume) {
     }
 }
 
+/// Most wake-ups whose buffer [`process_wakeups`] keeps.
+const WAKE_BUF_KEEP: usize = 256;
+
 /// Wakes the threads the IPC core's events concern.
 pub fn process_wakeups(k: &mut Kernel) {
     // One buffer, traded with the IPC core's, so no wake-up allocates.
@@ -477,6 +480,11 @@ pub fn process_wakeups(k: &mut Kernel) {
     loop {
         k.ipc().swap_wakeups(&mut events);
         if events.is_empty() {
+            // A burst (a dying task's thousands of ports) does not keep its buffer: the heap
+            // it took comes back (heap::RESERVE).
+            if events.capacity() > WAKE_BUF_KEEP {
+                events = Vec::new();
+            }
             k.wake_buf = events;
             return;
         }

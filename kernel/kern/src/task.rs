@@ -493,7 +493,9 @@ pub fn release(k: &mut Kernel, id: TaskId) {
         kept::release(k.ipc(), n);
     }
     destroy_kport(k, port);
-    // The IPC tables give back what the task's ports took (heap.rs: RESERVE).
+    // The wake-ups of its dead ports now, then the IPC tables and buffers give back what
+    // the task's ports took (heap.rs: RESERVE).
+    crate::msg::process_wakeups(k);
     k.ipc().compact();
 }
 

@@ -198,6 +198,9 @@ pub(crate) struct PortSet {
 /// allocation fails with `KERN_NO_SPACE` and received rights with `MACH_MSG_IPC_SPACE`.
 pub const DEFAULT_NAME_LIMIT: usize = 1 << 16;
 
+/// Most wake-ups a buffer traded by [`Ipc::swap_wakeups`] keeps room for.
+const WAKEUPS_KEEP: usize = 256;
+
 /// The whole IPC state: every port, port set and space, plus the kernel's own space.
 #[derive(Debug)]
 pub struct Ipc {
@@ -298,6 +301,10 @@ impl Ipc {
         self.ports.compact();
         self.psets.compact();
         self.spaces.compact();
+        let ks = self.kernel;
+        if let Some(s) = self.spaces.get_mut(&ks) {
+            s.entries.compact();
+        }
         // The work lists grow with a task's rights while it dies.
         if self.trash.is_empty() && self.trash.capacity() > 64 {
             self.trash = Vec::new();
@@ -320,8 +327,12 @@ impl Ipc {
 
     /// Like [`Ipc::take_wakeups`] without allocating: `buf` is cleared and swapped with
     /// the recorded list, so the caller's buffer is reused for the next wake-ups.
+    /// A buffer grown by a burst (a dying task's ports) is dropped rather than kept.
     pub fn swap_wakeups(&mut self, buf: &mut Vec<Wakeup>) {
         buf.clear();
+        if buf.capacity() > WAKEUPS_KEEP {
+            *buf = Vec::new();
+        }
         core::mem::swap(&mut self.wakeups, buf);
     }
 

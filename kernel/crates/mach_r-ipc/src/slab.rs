@@ -108,14 +108,14 @@ impl<K: SlabKey, V> Slab<K, V> {
         if self.slots.capacity() > 4 * n.max(4) {
             let mut v = Vec::new();
             if v.try_reserve_exact(2 * n).is_ok() {
-                v.extend(self.slots.drain(..));
+                v.append(&mut self.slots);
                 self.slots = v;
             }
         }
         if self.free.capacity() > 4 * self.free.len().max(4) {
             let mut v = Vec::new();
             if v.try_reserve_exact(2 * self.free.len()).is_ok() {
-                v.extend(self.free.drain(..));
+                v.append(&mut self.free);
                 self.free = v;
             }
         }
@@ -206,6 +206,22 @@ impl Names {
             self.len += 1;
         }
         old
+    }
+
+    /// Gives back the dense vector's memory past its last name (the kernel space after a
+    /// burst of names), when it is four times larger than what is in use; never fails.
+    pub fn compact(&mut self) {
+        while self.dense.last().is_some_and(|e| e.is_none()) {
+            self.dense.pop();
+        }
+        let n = self.dense.len();
+        if self.dense.capacity() > 4 * n.max(16) {
+            let mut v = Vec::new();
+            if v.try_reserve_exact(n).is_ok() {
+                v.append(&mut self.dense);
+                self.dense = v;
+            }
+        }
     }
 
     pub fn remove(&mut self, name: &Name) -> Option<Entry> {
