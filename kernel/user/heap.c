@@ -6,6 +6,8 @@
  *   heap_queue:  4 KiB messages queued to ports of its own (a new port when one is full)
  *                until a send fails: MACH_SEND_NO_BUFFER.
  *   heap_threads: thread_create until it fails: KERN_RESOURCE_SHORTAGE.
+ *   heap_regions: one-page vm_allocate regions, a page apart (so none merge), until it
+ *                fails: KERN_RESOURCE_SHORTAGE.
  * Each then checks that a call giving memory back (mach_port_destroy, thread_terminate)
  * still works, and ends; the test runner checks that the heap comes back. */
 #include "mach_r_user.h"
@@ -26,6 +28,8 @@ extern long mach_msg_trap(void *msg, int option, unsigned send_size, unsigned rc
  * (bit 29); msgt_number is the second word. */
 #define INT32_TYPE (2u | (32u << 8) | (1u << 29))
 #define PORT_NAME_TYPE (15u | (32u << 8) | (1u << 29))
+#define INT64_TYPE (11u | (64u << 8) | (1u << 29))
+#define BOOLEAN_TYPE (0u | (32u << 8) | (1u << 29))
 #define WORDS 1000
 
 struct msg {
@@ -68,6 +72,23 @@ static long port_destroy(mach_port_t name) {
     m.body[2] = name;
     m.body[3] = 0;
     return rpc(mach_task_self(), 3205, 48);
+}
+
+/* vm_allocate(task, address, 4096, anywhere = FALSE): request of 80 bytes. */
+static long vm_allocate_page(unsigned long address) {
+    m.body[0] = INT64_TYPE;
+    m.body[1] = 1;
+    m.body[2] = (unsigned)address;
+    m.body[3] = (unsigned)(address >> 32);
+    m.body[4] = INT64_TYPE;
+    m.body[5] = 1;
+    m.body[6] = 4096;
+    m.body[7] = 0;
+    m.body[8] = BOOLEAN_TYPE;
+    m.body[9] = 1;
+    m.body[10] = 0;
+    m.body[11] = 0;
+    return rpc(mach_task_self(), 2021, 80);
 }
 
 static void report(const char *what, unsigned long n, long code) {
@@ -127,6 +148,13 @@ int main(int argc, char **argv) {
         report("thread_create", count, r);
         if (r != KERN_RESOURCE_SHORTAGE) fail("not KERN_RESOURCE_SHORTAGE");
         if (rpc(last, 2016, 32) != 0) fail("thread_terminate after the shortage");
+    } else if (streq(n, "heap_regions")) {
+        unsigned long count = 0, base = 1UL << 40;
+        long r;
+        while ((r = vm_allocate_page(base + count * 8192)) == 0) count++;
+        report("vm_allocate", count, r);
+        if (r != KERN_RESOURCE_SHORTAGE) fail("not KERN_RESOURCE_SHORTAGE");
+        if (port_allocate(&last) != KERN_RESOURCE_SHORTAGE) fail("a port while the heap is short");
     } else fail("unknown program name");
     return 0;
 }

@@ -954,6 +954,11 @@ const EXPECT: &[Expect] = &[
         ok: |o| *o == Outcome::Terminated,
     },
     Expect {
+        name: "heap_regions",
+        why: "get KERN_RESOURCE_SHORTAGE from vm_allocate and terminate itself",
+        ok: |o| *o == Outcome::Terminated,
+    },
+    Expect {
         name: "spin",
         why: "end by the time limit",
         ok: |o| *o == Outcome::TimeLimit,

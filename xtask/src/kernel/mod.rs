@@ -40,8 +40,8 @@ const FAULT_NAMES: &[&str] = &[
     "vm_exhaust",
 ];
 /// `heap.c` is installed under every name its `main` dispatches on (the kernel heap filled
-/// through ports, queued messages, threads).
-const HEAP_NAMES: &[&str] = &["heap_ports", "heap_queue", "heap_threads"];
+/// through ports, queued messages, threads, VM regions).
+const HEAP_NAMES: &[&str] = &["heap_ports", "heap_queue", "heap_threads", "heap_regions"];
 
 /// The repository root (parent of `xtask/`).
 pub fn root() -> PathBuf {
